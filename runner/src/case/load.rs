@@ -1,0 +1,285 @@
+//! Reading case files and raw response folders into [`Case`]s, with errors that name
+//! the file, line and column.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use walkdir::WalkDir;
+
+use super::model::{Case, CaseFile, HostResponse, Op, Origin, ResponseSpec};
+
+/// A problem with one case file, located in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct CaseError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Every problem found while loading a set of cases; loading reports them all at once.
+#[derive(Debug, thiserror::Error)]
+pub struct CaseErrors(pub Vec<CaseError>);
+
+impl fmt::Display for CaseErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Directory names under a case tree that hold response bodies, not case files.
+pub const BODIES_DIR: &str = "bodies";
+
+/// Loads every case file (`*.json`, outside `bodies/` folders) under the given folders,
+/// or the given files themselves. Ids must be unique across all of them.
+pub fn load_cases(roots: &[PathBuf]) -> Result<Vec<Case>, CaseErrors> {
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        for path in case_files(root, &mut errors) {
+            match load_case_file(&path) {
+                Ok(case) => cases.push(case),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    check_unique_ids(&cases, &mut errors);
+    if errors.is_empty() { Ok(cases) } else { Err(CaseErrors(errors)) }
+}
+
+fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
+    if root.is_file() {
+        return vec![root.to_path_buf()];
+    }
+    let mut files = Vec::new();
+    let walk = WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == BODIES_DIR));
+    for entry in walk {
+        match entry {
+            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json") => {
+                files.push(e.into_path())
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(CaseError {
+                path: e.path().unwrap_or(root).to_path_buf(),
+                line: 0,
+                column: 0,
+                message: format!("failed to read the case folder: {e}"),
+            }),
+        }
+    }
+    files
+}
+
+/// Parses and resolves one case file.
+pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CaseError {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("failed to read the case file: {e}"),
+    })?;
+    let file: CaseFile = serde_json::from_str(&text).map_err(|e| CaseError {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    let at_key = |key: &str, message: String| {
+        let (line, column) = locate_key(&text, key);
+        CaseError { path: path.to_path_buf(), line, column, message }
+    };
+    if let Err(message) = check_id(&file.id) {
+        return Err(at_key("id", message));
+    }
+    let response = resolve_response(&file.response, path).map_err(|m| at_key("response", m))?;
+    Ok(Case {
+        id: file.id,
+        description: file.description,
+        op: file.op,
+        image: file.image,
+        response,
+        origin: file.origin,
+        provenance: file.provenance,
+        tags: file.tags,
+        expect: file.expect,
+        source: path.to_path_buf(),
+    })
+}
+
+/// Files a raw folder holds that are not host responses: hidden entries, Markdown,
+/// licences and `PROVENANCE.json` (the shared fixtures' index). Documented in
+/// docs/case-format.md; everything else is a response.
+pub fn is_raw_exempt(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with(".md")
+        || name.starts_with("LICENSE")
+        || name == "PROVENANCE.json"
+}
+
+/// Every file under `dir` (recursively) is a raw host response for `op`; the case id
+/// is the path relative to `dir`. Returns the cases and the exempt files skipped.
+pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), CaseErrors> {
+    let mut cases = Vec::new();
+    let mut skipped = Vec::new();
+    let mut errors = Vec::new();
+    let walk = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(CaseError {
+                    path: e.path().unwrap_or(dir).to_path_buf(),
+                    line: 0,
+                    column: 0,
+                    message: format!("failed to read the raw folder: {e}"),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        if is_raw_exempt(&entry.file_name().to_string_lossy()) {
+            skipped.push(entry.into_path());
+            continue;
+        }
+        let path = entry.into_path();
+        let id = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        match std::fs::read(&path) {
+            Ok(bytes) => cases.push(Case {
+                description: format!("raw {op} response from {}", path.display()),
+                image: format!("kwconform.test/raw/{}:latest", id.to_lowercase().replace(['_', ' '], "-")),
+                id,
+                op,
+                response: HostResponse::Success(bytes),
+                origin: Origin::RegistryRaw,
+                provenance: None,
+                tags: vec!["raw".into()],
+                expect: None,
+                source: path,
+            }),
+            Err(e) => errors.push(CaseError {
+                path,
+                line: 0,
+                column: 0,
+                message: format!("failed to read the response: {e}"),
+            }),
+        }
+    }
+    if errors.is_empty() { Ok((cases, skipped)) } else { Err(CaseErrors(errors)) }
+}
+
+fn resolve_response(spec: &ResponseSpec, case_path: &Path) -> Result<HostResponse, String> {
+    Ok(match spec {
+        ResponseSpec::Json(raw) => HostResponse::Success(compact_json(raw.get()).into_bytes()),
+        ResponseSpec::Text(text) => HostResponse::Success(text.as_bytes().to_vec()),
+        ResponseSpec::Base64(b64) => HostResponse::Success(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("response.base64 is not standard base64: {e}"))?,
+        ),
+        ResponseSpec::File(rel) => {
+            let path = case_path.parent().unwrap_or(Path::new(".")).join(rel);
+            HostResponse::Success(
+                std::fs::read(&path)
+                    .map_err(|e| format!("failed to read response.file {}: {e}", path.display()))?,
+            )
+        }
+        ResponseSpec::HostError(message) => HostResponse::Error(message.clone()),
+    })
+}
+
+/// Removes the whitespace between JSON tokens, leaving every token as written.
+pub fn compact_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Case ids: non-empty, `[A-Za-z0-9._/-]`, no empty path segment.
+fn check_id(id: &str) -> Result<(), String> {
+    let ok_chars = id.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    if id.is_empty() || !ok_chars || id.split('/').any(str::is_empty) {
+        return Err(format!(
+            "invalid case id {id:?}: use letters, digits, '.', '_', '-' and '/' between non-empty segments"
+        ));
+    }
+    Ok(())
+}
+
+fn check_unique_ids(cases: &[Case], errors: &mut Vec<CaseError>) {
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    for case in cases {
+        if let Some(first) = seen.insert(&case.id, &case.source) {
+            let text = std::fs::read_to_string(&case.source).unwrap_or_default();
+            let (line, column) = locate_key(&text, "id");
+            errors.push(CaseError {
+                path: case.source.clone(),
+                line,
+                column,
+                message: format!("duplicate case id {:?}, first used in {}", case.id, first.display()),
+            });
+        }
+    }
+}
+
+/// The 1-based line and column of the first `"key":` in a JSON text, or (1, 1).
+fn locate_key(text: &str, key: &str) -> (usize, usize) {
+    let needle = format!("\"{key}\"");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&needle) {
+        let at = from + found;
+        let rest = text[at + needle.len()..].trim_start();
+        if rest.starts_with(':') {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+            return (line, column);
+        }
+        from = at + needle.len();
+    }
+    (1, 1)
+}
+
+/// serde_json appends " at line L column C"; the location is printed in front instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

@@ -1,0 +1,11 @@
+//! Cases: the shared manifest-fetch scenarios, and how they are read.
+
+mod load;
+mod model;
+
+pub use load::{
+    BODIES_DIR, CaseError, CaseErrors, compact_json, is_raw_exempt, load_case_file, load_cases, load_raw_dir,
+};
+pub use model::{
+    Case, CaseFile, Expect, GuestExpectation, HostResponse, Op, Origin, OutcomeClass, Provenance, ResponseSpec,
+};

@@ -1,0 +1,174 @@
+//! The case-file types: one manifest-fetch scenario (docs/case-format.md).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// One of the three OCI host capabilities, as named in case files and on the guest
+/// protocol; the waPC operation the SDKs call is `v1/<name>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    OciManifest,
+    ManifestDigest,
+    OciManifestConfig,
+}
+
+impl Op {
+    pub const ALL: [Op; 3] = [Op::OciManifest, Op::ManifestDigest, Op::OciManifestConfig];
+
+    /// The name used in case files and as the guest protocol's operation.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::OciManifest => "oci_manifest",
+            Op::ManifestDigest => "manifest_digest",
+            Op::OciManifestConfig => "oci_manifest_config",
+        }
+    }
+
+    /// The host-capability operation the SDKs send (`host_call(_, _, operation, _)`).
+    pub fn host_operation(self) -> &'static str {
+        match self {
+            Op::OciManifest => "v1/oci_manifest",
+            Op::ManifestDigest => "v1/manifest_digest",
+            Op::OciManifestConfig => "v1/oci_manifest_config",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.name() == name)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a case's response bytes come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Bytes the real Kubewarden host sends today (re-serialised by oci-client).
+    HostRelayed,
+    /// Bytes as a registry or a tool holds them; another host may send them verbatim.
+    RegistryRaw,
+    /// Written by hand to exercise one behaviour.
+    Synthetic,
+}
+
+/// The host's answer to the guest's host call.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ResponseSpec {
+    /// A JSON value, sent as written in the case file minus insignificant whitespace
+    /// (key order, duplicate keys and number spellings are kept).
+    Json(Box<RawValue>),
+    /// Exact text, sent as its UTF-8 bytes.
+    Text(String),
+    /// Exact bytes, standard base64 (for bytes that are not UTF-8).
+    Base64(String),
+    /// A file whose bytes are sent verbatim; relative to the case file.
+    File(PathBuf),
+    /// The host call fails with this error text.
+    HostError(String),
+}
+
+/// Where real data came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What one guest is expected to do with a case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestExpectation {
+    pub outcome: OutcomeClass,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// The outcome classes a guest result falls into (docs/decoded-view.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeClass {
+    Ok,
+    Error,
+    EngineError,
+}
+
+impl fmt::Display for OutcomeClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutcomeClass::Ok => "ok",
+            OutcomeClass::Error => "error",
+            OutcomeClass::EngineError => "engine-error",
+        })
+    }
+}
+
+/// What the case's author expects: per guest name, and optionally exactly which view
+/// paths differ between the guests. A divergence that matches it is documented, not new.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub guests: BTreeMap<String, GuestExpectation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_paths: Option<Vec<String>>,
+}
+
+/// A case file as written (docs/case-format.md). Parsing is strict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    pub id: String,
+    pub description: String,
+    pub op: Op,
+    pub image: String,
+    pub response: ResponseSpec,
+    pub origin: Origin,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+/// The host's answer, resolved to what goes on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostResponse {
+    Success(Vec<u8>),
+    Error(String),
+}
+
+/// A loaded case: the file's content with the response resolved to bytes.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub id: String,
+    pub description: String,
+    pub op: Op,
+    pub image: String,
+    pub response: HostResponse,
+    pub origin: Origin,
+    pub provenance: Option<Provenance>,
+    pub tags: Vec<String>,
+    pub expect: Option<Expect>,
+    /// The file the case came from.
+    pub source: PathBuf,
+}

@@ -1,0 +1,143 @@
+//! A guest: a loaded module, what it says about itself, and its decoded results
+//! (docs/guest-protocol.md, docs/decoded-view.md).
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::case::{HostResponse, Op, OutcomeClass};
+use crate::host::{EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError};
+
+/// The guest protocol version this runner speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What a guest's `describe` operation reports.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct GuestInfo {
+    pub protocol: u32,
+    pub sdk: String,
+    pub sdk_version: String,
+    pub ops: Vec<String>,
+}
+
+/// A guest module under a name (`rust`, `go`, …), ready to run cases.
+pub struct Guest {
+    pub name: String,
+    pub module: GuestModule,
+    pub info: GuestInfo,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuestLoadError {
+    #[error(transparent)]
+    Module(#[from] ModuleError),
+    #[error("guest {name} ({}) failed its describe operation: {reason}", path.display())]
+    Describe { name: String, path: std::path::PathBuf, reason: String },
+}
+
+/// What one guest made of one case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The SDK decoded the response; `kind` is `image`/`index` for `oci_manifest`.
+    Ok { kind: Option<String>, view: Value },
+    /// The SDK returned an error (its message is for display only).
+    Error { message: String },
+    /// The guest produced no answer: trap, exit, timeout, protocol violation…
+    EngineError(EngineFailure),
+}
+
+impl Outcome {
+    pub fn class(&self) -> OutcomeClass {
+        match self {
+            Outcome::Ok { .. } => OutcomeClass::Ok,
+            Outcome::Error { .. } => OutcomeClass::Error,
+            Outcome::EngineError(_) => OutcomeClass::EngineError,
+        }
+    }
+
+    pub fn kind(&self) -> Option<&str> {
+        match self {
+            Outcome::Ok { kind, .. } => kind.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// One guest's run of one case.
+#[derive(Clone, Debug)]
+pub struct GuestRun {
+    pub outcome: Outcome,
+    pub invocation: Invocation,
+}
+
+impl Guest {
+    /// Loads the module and asks it to describe itself.
+    pub fn load(engine: &HostEngine, name: &str, path: &Path) -> Result<Guest, GuestLoadError> {
+        let module = GuestModule::load(engine, path)?;
+        let describe_error = |reason: String| GuestLoadError::Describe {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            reason,
+        };
+        // `describe` makes no host call; a script is needed all the same.
+        let script = HostScript { op: Op::OciManifest, response: HostResponse::Error("no host calls expected".into()) };
+        let invocation = module.invoke(engine, "describe", b"{}\n", script);
+        let bytes = invocation.result.map_err(|e| describe_error(e.to_string()))?;
+        let info: GuestInfo = serde_json::from_slice(trim_line(&bytes)).map_err(|e| describe_error(e.to_string()))?;
+        if info.protocol != PROTOCOL_VERSION {
+            return Err(describe_error(format!(
+                "it speaks guest protocol {}, this runner speaks {PROTOCOL_VERSION}",
+                info.protocol
+            )));
+        }
+        Ok(Guest { name: name.to_string(), module, info })
+    }
+
+    /// Runs one request: `op` on `image`, the host answering with `response`.
+    pub fn run(&self, engine: &HostEngine, op: Op, image: &str, response: &HostResponse) -> GuestRun {
+        let mut request = serde_json::to_vec(&serde_json::json!({ "image": image })).expect("a JSON object serialises");
+        request.push(b'\n');
+        let script = HostScript { op, response: response.clone() };
+        let invocation = self.module.invoke(engine, op.name(), &request, script);
+        let outcome = match &invocation.result {
+            Err(failure) => Outcome::EngineError(failure.clone()),
+            Ok(bytes) => parse_result(bytes).unwrap_or_else(|m| Outcome::EngineError(EngineFailure::Protocol(m))),
+        };
+        GuestRun { outcome, invocation }
+    }
+}
+
+/// One result line, as the guest protocol defines it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultLine {
+    outcome: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    view: Option<Value>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Parses a guest's answer to a single request; anything else is a protocol violation.
+pub fn parse_result(bytes: &[u8]) -> Result<Outcome, String> {
+    let line = trim_line(bytes);
+    if line.contains(&b'\n') {
+        return Err("expected one result line, got several".into());
+    }
+    let result: ResultLine = serde_json::from_slice(line)
+        .map_err(|e| format!("result line is not valid: {e}: {}", String::from_utf8_lossy(line)))?;
+    match (result.outcome.as_str(), result.view, result.error) {
+        ("ok", Some(view), None) => Ok(Outcome::Ok { kind: result.kind, view }),
+        ("error", None, Some(message)) if result.kind.is_none() => Ok(Outcome::Error { message }),
+        (outcome, ..) => Err(format!(
+            "result line must be {{\"outcome\":\"ok\",\"kind\",\"view\"}} or {{\"outcome\":\"error\",\"error\"}}, got outcome {outcome:?}"
+        )),
+    }
+}
+
+fn trim_line(bytes: &[u8]) -> &[u8] {
+    bytes.strip_suffix(b"\n").unwrap_or(bytes)
+}

@@ -1,0 +1,183 @@
+//! Building the default guests from this repository's sources with the real
+//! toolchains: cargo for `guest-rust` (wasm32-wasip1), the Go toolchain for `guest-go`
+//! (wasip1/wasm), and TinyGo for the waPC flavour of the Go guest where it exists.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+use crate::run::GuestSpec;
+
+const WASM_TARGET: &str = "wasm32-wasip1";
+
+/// The kwconform checkout: where guest sources live and where built guests go.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("failed to start `{command}` (is it installed and on PATH?)")]
+    Spawn { command: String, #[source] source: std::io::Error },
+    #[error("`{command}` failed with {status}")]
+    Failed { command: String, status: std::process::ExitStatus },
+    #[error("failed to read the guest sources in {}", dir.display())]
+    Sources { dir: PathBuf, #[source] source: std::io::Error },
+}
+
+impl Project {
+    /// The checkout this binary was built from.
+    pub fn this_checkout() -> Project {
+        let runner = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Project { root: runner.parent().unwrap_or(runner).to_path_buf() }
+    }
+
+    pub fn cases_dir(&self) -> PathBuf {
+        self.root.join("cases")
+    }
+
+    pub fn reports_dir(&self) -> PathBuf {
+        self.root.join("reports").join("latest")
+    }
+
+    fn guests_dir(&self) -> PathBuf {
+        self.root.join("target").join("guests")
+    }
+
+    pub fn rust_guest_path(&self) -> PathBuf {
+        self.guests_dir().join(WASM_TARGET).join("release").join("kwconform_guest_rust.wasm")
+    }
+
+    pub fn go_guest_path(&self) -> PathBuf {
+        self.guests_dir().join("go").join("guest-go.wasm")
+    }
+
+    /// The default guests of a run, in order: `rust` is the reference.
+    pub fn default_guests(&self) -> Vec<GuestSpec> {
+        vec![
+            GuestSpec { name: "rust".into(), path: self.rust_guest_path() },
+            GuestSpec { name: "go".into(), path: self.go_guest_path() },
+        ]
+    }
+
+    /// Builds every default guest that is missing or stale; returns their specs.
+    pub fn build_default_guests(&self, log: &mut dyn Write) -> Result<Vec<GuestSpec>, BuildError> {
+        self.build_rust_guest(log)?;
+        self.build_go_guest(log)?;
+        Ok(self.default_guests())
+    }
+
+    /// `cargo build --release --target wasm32-wasip1 -p kwconform-guest-rust`, adding the
+    /// target with rustup first when it is missing. Cargo decides what is stale.
+    pub fn build_rust_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        if !self.wasm_target_installed() {
+            let _ = writeln!(log, "kwconform: adding the {WASM_TARGET} target (rustup target add {WASM_TARGET})");
+            run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+        }
+        let _ = writeln!(log, "kwconform: building the rust guest (cargo build --release --target {WASM_TARGET})");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        run(Command::new(cargo).current_dir(&self.root).args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            "kwconform-guest-rust",
+            "--target-dir",
+        ]).arg(self.guests_dir()))?;
+        Ok(self.rust_guest_path())
+    }
+
+    fn wasm_target_installed(&self) -> bool {
+        let output = Command::new("rustc").args(["--print", "target-libdir", "--target", WASM_TARGET]).output();
+        match output {
+            Ok(o) if o.status.success() => Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir(),
+            _ => false,
+        }
+    }
+
+    /// `go build` with `GOOS=wasip1 GOARCH=wasm`, after `go mod download`. Skipped when
+    /// the module was built from the same sources with the same Go toolchain.
+    pub fn build_go_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        let source = self.root.join("guest-go");
+        let output = self.go_guest_path();
+        let stamp_path = output.with_extension("wasm.stamp");
+        let stamp = go_stamp(&source)?;
+        if output.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+            let _ = writeln!(log, "kwconform: the go guest is up to date ({})", output.display());
+            return Ok(output);
+        }
+        let _ = writeln!(log, "kwconform: downloading the go guest's modules (go mod download)");
+        run(Command::new("go").current_dir(&source).args(["mod", "download"]))?;
+        let _ = writeln!(log, "kwconform: building the go guest (GOOS=wasip1 GOARCH=wasm go build)");
+        run(Command::new("go")
+            .current_dir(&source)
+            .env("GOOS", "wasip1")
+            .env("GOARCH", "wasm")
+            .args(["build", "-trimpath", "-mod=readonly", "-o"])
+            .arg(&output)
+            .arg("."))?;
+        std::fs::write(&stamp_path, stamp).map_err(|source| BuildError::Sources { dir: stamp_path, source })?;
+        Ok(output)
+    }
+
+    /// The TinyGo (waPC) flavour of the Go guest needs a `tinygo` binary; without one it
+    /// is skipped and `None` returned, and the log says so.
+    pub fn build_tinygo_guest(&self, log: &mut dyn Write) -> Result<Option<PathBuf>, BuildError> {
+        let found = Command::new("tinygo").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        if !found.is_ok_and(|s| s.success()) {
+            let _ = writeln!(
+                log,
+                "kwconform: skipped the tinygo (waPC) flavour of the go guest: no `tinygo` on PATH"
+            );
+            return Ok(None);
+        }
+        let output = self.guests_dir().join("go").join("guest-go-tinygo.wasm");
+        let _ = writeln!(log, "kwconform: building the tinygo guest (tinygo build -target=wasip1 -buildmode=c-shared)");
+        run(Command::new("tinygo")
+            .current_dir(self.root.join("guest-go"))
+            .args(["build", "-target=wasip1", "-buildmode=c-shared", "-o"])
+            .arg(&output)
+            .arg("."))?;
+        Ok(Some(output))
+    }
+}
+
+/// Runs a build command; its output goes to our stderr so the user sees progress, and
+/// never to our stdout.
+fn run(command: &mut Command) -> Result<(), BuildError> {
+    let shown = format!("{command:?}");
+    let status = command
+        .stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .stderr(std::io::stderr())
+        .status()
+        .map_err(|source| BuildError::Spawn { command: shown.clone(), source })?;
+    if status.success() { Ok(()) } else { Err(BuildError::Failed { command: shown, status }) }
+}
+
+/// A digest of the Go guest's sources and the Go toolchain that builds them.
+fn go_stamp(source: &Path) -> Result<String, BuildError> {
+    let sources_error = |e| BuildError::Sources { dir: source.to_path_buf(), source: e };
+    let mut names: Vec<PathBuf> = std::fs::read_dir(source)
+        .map_err(sources_error)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum"))
+        .collect();
+    names.sort();
+    let mut hash = Sha256::new();
+    for name in names {
+        hash.update(name.file_name().unwrap_or_default().as_encoded_bytes());
+        hash.update(std::fs::read(&name).map_err(sources_error)?);
+    }
+    let version = Command::new("go").arg("version").output().map_err(|source| BuildError::Spawn {
+        command: "go version".into(),
+        source,
+    })?;
+    hash.update(&version.stdout);
+    Ok(crate::host::hex(&hash.finalize()))
+}

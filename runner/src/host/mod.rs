@@ -1,0 +1,240 @@
+//! Playing the Kubewarden host for guest modules, in the ABI each module speaks.
+//!
+//! [`GuestModule::load`] compiles a module and picks its ABI from its imports;
+//! [`GuestModule::invoke`] runs one guest operation in a fresh instance against a
+//! [`HostScript`] and returns what happened as an [`Invocation`]. The two ABIs
+//! (`wapc`, `wasi_cli`) share the store, the memory access and the host-call record.
+
+mod calls;
+mod engine;
+mod memory;
+mod state;
+mod stdio;
+mod wapc;
+mod wasi_cli;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{InstancePre, Linker, Module, Trap};
+use wasmtime_wasi::I32Exit;
+
+pub use calls::{HostCall, HostScript};
+pub use engine::{EngineSetupError, HostEngine, Limits};
+use state::HostState;
+
+/// The host ABI a guest module speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Abi {
+    /// waPC: `wapc` imports, `__guest_call` export.
+    Wapc,
+    /// Kubewarden WASI-CLI: `host.call` import, answers on stdin, a WASI command.
+    WasiCli,
+}
+
+impl fmt::Display for Abi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Abi::Wapc => "wapc",
+            Abi::WasiCli => "wasi-cli",
+        })
+    }
+}
+
+/// Why an invocation produced no answer. Runner limits make a result inconclusive;
+/// everything else is the guest's doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineFailure {
+    /// The invocation ran past [`Limits::timeout`].
+    Timeout,
+    /// The guest needed more than [`Limits::memory_bytes`].
+    MemoryLimit,
+    /// A wasm trap: a panic compiled to `unreachable`, a bad pointer passed to the host…
+    Trap(String),
+    /// A WASI command exited with a non-zero code (a Go panic exits with 2).
+    Exit { code: i32 },
+    /// A waPC guest answered with `__guest_error`.
+    GuestError(String),
+    /// The guest broke the guest protocol (docs/guest-protocol.md).
+    Protocol(String),
+    /// The module could not be instantiated.
+    Instantiate(String),
+}
+
+impl EngineFailure {
+    /// Failures of the runner's own making, which prove nothing about the guest.
+    pub fn is_runner_limit(&self) -> bool {
+        matches!(self, EngineFailure::Timeout | EngineFailure::MemoryLimit)
+    }
+
+    /// A short stable name for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineFailure::Timeout => "timeout",
+            EngineFailure::MemoryLimit => "memory-limit",
+            EngineFailure::Trap(_) => "trap",
+            EngineFailure::Exit { .. } => "exit",
+            EngineFailure::GuestError(_) => "guest-error",
+            EngineFailure::Protocol(_) => "protocol",
+            EngineFailure::Instantiate(_) => "instantiate",
+        }
+    }
+}
+
+impl fmt::Display for EngineFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineFailure::Timeout => f.write_str("timeout: the guest ran past its deadline"),
+            EngineFailure::MemoryLimit => f.write_str("memory-limit: the guest outgrew its memory limit"),
+            EngineFailure::Trap(m) => write!(f, "trap: {m}"),
+            EngineFailure::Exit { code } => write!(f, "exit: the guest exited with code {code}"),
+            EngineFailure::GuestError(m) => write!(f, "guest-error: {m}"),
+            EngineFailure::Protocol(m) => write!(f, "protocol: {m}"),
+            EngineFailure::Instantiate(m) => write!(f, "instantiate: {m}"),
+        }
+    }
+}
+
+/// Everything one guest invocation produced.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    /// The guest's answer bytes (a result line per request), or why there is none.
+    pub result: Result<Vec<u8>, EngineFailure>,
+    pub calls: Vec<HostCall>,
+    pub stdout: Vec<u8>,
+    /// stderr, plus waPC `__console_log` lines.
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+/// A failure inside an ABI, before it is classified against the store's state.
+enum Failure {
+    Engine(wasmtime::Error),
+    GuestError(String),
+    Protocol(String),
+}
+
+/// A start function returning, or exiting with code 0, is success.
+fn finish_start(result: wasmtime::Result<()>) -> Result<(), Failure> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.downcast_ref::<I32Exit>().is_some_and(|exit| exit.0 == 0) => Ok(()),
+        Err(e) => Err(Failure::Engine(e)),
+    }
+}
+
+/// Problems loading a guest module: faults of the setup, not findings.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    #[error("failed to read guest module {}", path.display())]
+    Read { path: PathBuf, #[source] source: std::io::Error },
+    #[error("failed to compile guest module {}", path.display())]
+    Compile { path: PathBuf, #[source] source: wasmtime::Error },
+    #[error("guest module {} speaks no known host ABI: it imports neither `wapc` functions (waPC) nor `host.call` (Kubewarden WASI-CLI); its imports are: {imports}", path.display())]
+    UnknownAbi { path: PathBuf, imports: String },
+    #[error("guest module {} imports both `wapc` functions and `host.call`; it must speak one ABI", path.display())]
+    AmbiguousAbi { path: PathBuf },
+    #[error("failed to link guest module {} for the {abi} ABI", path.display())]
+    Link { path: PathBuf, abi: Abi, #[source] source: wasmtime::Error },
+}
+
+/// A compiled, linked guest module, ready for fresh instances.
+pub struct GuestModule {
+    pub path: PathBuf,
+    pub abi: Abi,
+    /// Hex SHA-256 of the module file.
+    pub sha256: String,
+    pre: InstancePre<HostState>,
+}
+
+impl GuestModule {
+    pub fn load(engine: &HostEngine, path: &Path) -> Result<Self, ModuleError> {
+        let bytes = std::fs::read(path).map_err(|source| ModuleError::Read { path: path.into(), source })?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let module = Module::new(engine.engine(), &bytes)
+            .map_err(|source| ModuleError::Compile { path: path.into(), source })?;
+        let abi = detect_abi(&module, path)?;
+        let mut linker = Linker::new(engine.engine());
+        let linked = wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .and_then(|()| match abi {
+                Abi::Wapc => wapc::add_to_linker(&mut linker),
+                Abi::WasiCli => wasi_cli::add_to_linker(&mut linker),
+            })
+            .and_then(|()| linker.instantiate_pre(&module));
+        let pre = linked.map_err(|source| ModuleError::Link { path: path.into(), abi, source })?;
+        Ok(GuestModule { path: path.into(), abi, sha256, pre })
+    }
+
+    /// Runs `operation` with `payload` (one request line, or several for a batch) in a
+    /// fresh instance; every case sees fresh guest state.
+    pub fn invoke(&self, engine: &HostEngine, operation: &str, payload: &[u8], script: HostScript) -> Invocation {
+        let started = Instant::now();
+        let program = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (argv, stdin) = match self.abi {
+            Abi::Wapc => (vec![program.as_str()], Vec::new()),
+            Abi::WasiCli => (vec![program.as_str(), operation], payload.to_vec()),
+        };
+        let mut store = state::new_store(engine, &argv, stdin, script);
+        let result = match self.pre.instantiate(&mut store) {
+            Err(e) => Err(EngineFailure::Instantiate(chain(&e))),
+            Ok(instance) => match self.abi {
+                Abi::Wapc => wapc::invoke(&mut store, instance, operation, payload),
+                Abi::WasiCli => wasi_cli::invoke(&mut store, instance),
+            }
+            .map_err(|failure| classify(failure, store.data())),
+        };
+        let mut stderr = store.data().stderr.contents().to_vec();
+        stderr.extend_from_slice(wapc::console(&store));
+        Invocation {
+            result,
+            calls: store.data_mut().take_calls(),
+            stdout: store.data().stdout.contents().to_vec(),
+            stderr,
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+fn classify(failure: Failure, state: &HostState) -> EngineFailure {
+    match failure {
+        Failure::GuestError(m) => EngineFailure::GuestError(m),
+        Failure::Protocol(m) => EngineFailure::Protocol(m),
+        Failure::Engine(_) if state.limiter.hit => EngineFailure::MemoryLimit,
+        Failure::Engine(e) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => EngineFailure::Timeout,
+        Failure::Engine(e) => match e.downcast_ref::<I32Exit>() {
+            Some(exit) => EngineFailure::Exit { code: exit.0 },
+            None => EngineFailure::Trap(chain(&e)),
+        },
+    }
+}
+
+fn detect_abi(module: &Module, path: &Path) -> Result<Abi, ModuleError> {
+    let imports: Vec<(String, String)> =
+        module.imports().map(|i| (i.module().to_string(), i.name().to_string())).collect();
+    let wapc = imports.iter().any(|(m, _)| m == "wapc");
+    let wasi_cli = imports.iter().any(|(m, n)| m == "host" && n == "call");
+    match (wapc, wasi_cli) {
+        (true, false) => Ok(Abi::Wapc),
+        (false, true) => Ok(Abi::WasiCli),
+        (true, true) => Err(ModuleError::AmbiguousAbi { path: path.into() }),
+        (false, false) => Err(ModuleError::UnknownAbi {
+            path: path.into(),
+            imports: if imports.is_empty() {
+                "(none)".into()
+            } else {
+                imports.iter().map(|(m, n)| format!("{m}.{n}")).collect::<Vec<_>>().join(", ")
+            },
+        }),
+    }
+}
+
+fn chain(e: &wasmtime::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

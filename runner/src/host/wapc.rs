@@ -1,0 +1,140 @@
+//! The waPC ABI (the Rust SDK; the Go SDK under TinyGo): the `wapc` imports and the
+//! `__guest_call` export.
+
+use wasmtime::{Caller, Instance, Linker, Store};
+
+use super::memory;
+use super::state::{self, HostState};
+use super::{Failure, finish_start};
+use crate::case::HostResponse;
+
+/// The buffers a waPC exchange passes through the host.
+#[derive(Default)]
+pub(super) struct WapcState {
+    operation: Vec<u8>,
+    request: Vec<u8>,
+    guest_response: Option<Vec<u8>>,
+    guest_error: Option<Vec<u8>>,
+    host_response: Vec<u8>,
+    host_error: Vec<u8>,
+    console: Vec<u8>,
+}
+
+/// The `wapc` module's host functions, waPC status codes: 1 = ok, 0 = error.
+pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "wapc",
+        "__host_call",
+        |mut caller: Caller<'_, HostState>,
+         bd_ptr: i32, bd_len: i32, ns_ptr: i32, ns_len: i32,
+         op_ptr: i32, op_len: i32, ptr: i32, len: i32|
+         -> wasmtime::Result<i32> {
+            let args = [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len];
+            let response = state::guest_host_call(&mut caller, args)?;
+            let state = caller.data_mut();
+            Ok(match response {
+                HostResponse::Success(bytes) => {
+                    state.wapc.host_response = bytes;
+                    1
+                }
+                HostResponse::Error(message) => {
+                    state.wapc.host_error = message.into_bytes();
+                    0
+                }
+            })
+        },
+    )?;
+    linker.func_wrap("wapc", "__host_response_len", |caller: Caller<'_, HostState>| {
+        caller.data().wapc.host_response.len() as i32
+    })?;
+    linker.func_wrap("wapc", "__host_response", |mut caller: Caller<'_, HostState>, ptr: i32| {
+        let bytes = std::mem::take(&mut caller.data_mut().wapc.host_response);
+        memory::write(&mut caller, ptr, &bytes)
+    })?;
+    linker.func_wrap("wapc", "__host_error_len", |caller: Caller<'_, HostState>| {
+        caller.data().wapc.host_error.len() as i32
+    })?;
+    linker.func_wrap("wapc", "__host_error", |mut caller: Caller<'_, HostState>, ptr: i32| {
+        let bytes = std::mem::take(&mut caller.data_mut().wapc.host_error);
+        memory::write(&mut caller, ptr, &bytes)
+    })?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_request",
+        |mut caller: Caller<'_, HostState>, op_ptr: i32, ptr: i32| {
+            let operation = caller.data().wapc.operation.clone();
+            let request = caller.data().wapc.request.clone();
+            memory::write(&mut caller, op_ptr, &operation)?;
+            memory::write(&mut caller, ptr, &request)
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_response",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+            let bytes = memory::read(&mut caller, ptr, len)?;
+            caller.data_mut().wapc.guest_response = Some(bytes);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_error",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+            let bytes = memory::read(&mut caller, ptr, len)?;
+            caller.data_mut().wapc.guest_error = Some(bytes);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__console_log",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+            let bytes = memory::read(&mut caller, ptr, len)?;
+            let console = &mut caller.data_mut().wapc.console;
+            console.extend_from_slice(&bytes);
+            console.push(b'\n');
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// Starts the module the way waPC hosts do, plus `_initialize` for reactors (Go
+/// `-buildmode=c-shared`), then makes one `__guest_call`.
+pub(super) fn invoke(
+    store: &mut Store<HostState>,
+    instance: Instance,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    let has = |store: &mut Store<HostState>, name| instance.get_func(&mut *store, name).is_some();
+    let start = if has(store, "_start") { "_start" } else { "_initialize" };
+    for name in [start, "wapc_init"] {
+        if has(store, name) {
+            let func = instance.get_typed_func::<(), ()>(&mut *store, name).map_err(Failure::Engine)?;
+            finish_start(func.call(&mut *store, ()))?;
+        }
+    }
+    let guest_call = instance
+        .get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")
+        .map_err(Failure::Engine)?;
+    let state = &mut store.data_mut().wapc;
+    state.operation = operation.as_bytes().to_vec();
+    state.request = payload.to_vec();
+    let status = guest_call
+        .call(&mut *store, (operation.len() as i32, payload.len() as i32))
+        .map_err(Failure::Engine)?;
+    let state = &mut store.data_mut().wapc;
+    match (status, state.guest_response.take(), state.guest_error.take()) {
+        (1, Some(response), _) => Ok(response),
+        (1, None, _) => Err(Failure::Protocol("__guest_call returned 1 without __guest_response".into())),
+        (_, _, Some(error)) => Err(Failure::GuestError(String::from_utf8_lossy(&error).into_owned())),
+        (status, _, None) => Err(Failure::Protocol(format!("__guest_call returned {status} without __guest_error"))),
+    }
+}
+
+/// What the guest logged with `__console_log`.
+pub(super) fn console(store: &Store<HostState>) -> &[u8] {
+    &store.data().wapc.console
+}

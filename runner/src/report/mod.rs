@@ -1,0 +1,9 @@
+//! Reports: the serialisable result model and the writers that read it.
+
+mod json;
+mod model;
+mod terminal;
+
+pub use json::{write_json, write_atomically};
+pub use model::*;
+pub use terminal::{TerminalOptions, render_summary, render_result};

@@ -1,0 +1,320 @@
+//! The report model: one serialisable result model that every reporter reads
+//! (docs/report-format.md; JSON Schema in docs/report.schema.json).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::case::{HostResponse, Op, Origin, OutcomeClass};
+use crate::compare::{ExpectationStatus, Verdict};
+use crate::equality::Rule;
+use crate::guest::{GuestRun, Outcome};
+use crate::host::{Abi, HostCall};
+use crate::run::{CaseResult, GuestSummary, RunResults};
+
+/// Bumped on any incompatible change of the report's stable core.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    pub kwconform_version: String,
+    pub guests: Vec<GuestEntry>,
+    /// The equivalences the comparison may apply (docs/decoded-view.md).
+    pub equality_rules: Vec<RuleEntry>,
+    pub results: Vec<ResultEntry>,
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestEntry {
+    pub name: String,
+    pub sdk: String,
+    pub sdk_version: String,
+    pub abi: Abi,
+    pub module_sha256: String,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleEntry {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultEntry {
+    pub case: String,
+    pub op: Op,
+    pub description: String,
+    pub origin: Origin,
+    pub tags: Vec<String>,
+    /// The case file (or raw response file) the case came from.
+    pub source: String,
+    pub verdict: Verdict,
+    /// True when the case needs attention (see docs/report-format.md).
+    pub unexpected: bool,
+    pub expectation: ExpectationEntry,
+    /// What the host answered the case's operation with.
+    pub response: ResponseEntry,
+    pub guests: BTreeMap<String, GuestResultEntry>,
+    /// Where the guests differ; a `null` value means the member is absent there.
+    pub diffs: Vec<ValuesAtPath>,
+    pub equivalences: Vec<EquivalenceEntry>,
+    pub notes: Vec<NoteEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectationEntry {
+    /// `none`, `met` or `unmet`.
+    pub status: String,
+    pub problems: Vec<String>,
+}
+
+/// Bytes as UTF-8 text when they are UTF-8, base64 otherwise; or a host error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ResponseEntry {
+    Text(String),
+    Base64(String),
+    HostError(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestResultEntry {
+    pub outcome: OutcomeClass,
+    /// `image` / `index` for `oci_manifest`, otherwise null.
+    pub kind: Option<String>,
+    /// The decoded view when the outcome is `ok`.
+    pub view: Option<Value>,
+    /// The SDK's error message, or the engine failure, for display.
+    pub error: Option<String>,
+    /// For `engine-error`: timeout, memory-limit, trap, exit, guest-error, protocol, instantiate.
+    pub engine_error: Option<String>,
+    pub calls: Vec<CallEntry>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed_us: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallEntry {
+    pub binding: String,
+    pub namespace: String,
+    pub operation: String,
+    pub payload: ResponseEntry,
+    pub response: ResponseEntry,
+    pub at_us: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValuesAtPath {
+    /// JSON Pointer: `/outcome`, `/kind`, `/view/...`, `/calls/...`.
+    pub path: String,
+    pub values: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EquivalenceEntry {
+    pub path: String,
+    pub rule: Rule,
+    pub values: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteEntry {
+    pub path: String,
+    pub message: String,
+    pub values: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    pub cases: usize,
+    pub agree: usize,
+    pub diverge: usize,
+    pub crash: usize,
+    pub inconclusive: usize,
+    /// Cases that are not agreement but are documented by their case's `expect`.
+    pub expected: usize,
+    pub unexpected: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub total: Counts,
+    pub by_op: BTreeMap<String, Counts>,
+    /// How often each equivalence rule was applied.
+    pub equivalences: BTreeMap<String, usize>,
+    pub elapsed_ms: u64,
+}
+
+impl Counts {
+    fn add(&mut self, r: &ResultEntry) {
+        self.cases += 1;
+        match r.verdict {
+            Verdict::Agree => self.agree += 1,
+            Verdict::Diverge => self.diverge += 1,
+            Verdict::Crash => self.crash += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+        }
+        if r.unexpected {
+            self.unexpected += 1;
+        } else if r.verdict != Verdict::Agree {
+            self.expected += 1;
+        }
+    }
+}
+
+impl Summary {
+    /// Totals derived from the results: one function, so no reporter counts on its own.
+    pub fn of(results: &[ResultEntry], elapsed_ms: u64) -> Summary {
+        let mut summary = Summary { elapsed_ms, ..Summary::default() };
+        for r in results {
+            summary.total.add(r);
+            summary.by_op.entry(r.op.name().to_string()).or_default().add(r);
+            for e in &r.equivalences {
+                *summary.equivalences.entry(e.rule.name().to_string()).or_default() += 1;
+            }
+        }
+        summary
+    }
+}
+
+impl Report {
+    pub fn from_results(run: &RunResults) -> Report {
+        let results: Vec<ResultEntry> = run.results.iter().map(result_entry).collect();
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
+            guests: Report::guest_entries(&run.guests),
+            equality_rules: Rule::ALL
+                .iter()
+                .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
+                .collect(),
+            summary: Summary::of(&results, run.elapsed.as_millis() as u64),
+            results,
+        }
+    }
+
+    pub fn guest_entries(guests: &[GuestSummary]) -> Vec<GuestEntry> {
+        guests.iter().map(guest_entry).collect()
+    }
+
+    /// The entry of one result, for reporters that show results as they come.
+    pub fn result_entry(result: &CaseResult) -> ResultEntry {
+        result_entry(result)
+    }
+
+    /// Exit status of a run: anything unexpected fails it.
+    pub fn passed(&self) -> bool {
+        self.summary.total.unexpected == 0
+    }
+}
+
+fn guest_entry(g: &GuestSummary) -> GuestEntry {
+    GuestEntry {
+        name: g.name.clone(),
+        sdk: g.sdk.clone(),
+        sdk_version: g.sdk_version.clone(),
+        abi: g.abi,
+        module_sha256: g.module_sha256.clone(),
+        path: g.path.display().to_string(),
+    }
+}
+
+fn result_entry(r: &CaseResult) -> ResultEntry {
+    let c = &r.comparison;
+    let absent_as_null = |values: &BTreeMap<String, Option<Value>>| -> BTreeMap<String, Value> {
+        values.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or(Value::Null))).collect()
+    };
+    let (status, problems) = match &c.expectation {
+        ExpectationStatus::None => ("none", vec![]),
+        ExpectationStatus::Met => ("met", vec![]),
+        ExpectationStatus::Unmet(p) => ("unmet", p.clone()),
+    };
+    ResultEntry {
+        case: r.case.id.clone(),
+        op: r.case.op,
+        description: r.case.description.clone(),
+        origin: r.case.origin,
+        tags: r.case.tags.clone(),
+        source: r.case.source.display().to_string(),
+        verdict: c.verdict,
+        unexpected: c.unexpected,
+        expectation: ExpectationEntry { status: status.into(), problems },
+        response: response_entry(&r.case.response),
+        guests: r.runs.iter().map(|(name, run)| (name.clone(), guest_result(run))).collect(),
+        diffs: c.diffs.iter().map(|d| ValuesAtPath { path: d.path.clone(), values: absent_as_null(&d.values) }).collect(),
+        equivalences: c
+            .equivalences
+            .iter()
+            .map(|e| EquivalenceEntry { path: e.path.clone(), rule: e.rule, values: absent_as_null(&e.values) })
+            .collect(),
+        notes: c
+            .notes
+            .iter()
+            .map(|n| NoteEntry { path: n.path.clone(), message: n.message.clone(), values: absent_as_null(&n.values) })
+            .collect(),
+    }
+}
+
+fn guest_result(run: &GuestRun) -> GuestResultEntry {
+    let inv = &run.invocation;
+    let (kind, view, error, engine_error) = match &run.outcome {
+        Outcome::Ok { kind, view } => (kind.clone(), Some(view.clone()), None, None),
+        Outcome::Error { message } => (None, None, Some(message.clone()), None),
+        Outcome::EngineError(f) => (None, None, Some(f.to_string()), Some(f.kind().to_string())),
+    };
+    GuestResultEntry {
+        outcome: run.outcome.class(),
+        kind,
+        view,
+        error,
+        engine_error,
+        calls: inv.calls.iter().map(call_entry).collect(),
+        stdout: String::from_utf8_lossy(&inv.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&inv.stderr).into_owned(),
+        elapsed_us: inv.elapsed.as_micros() as u64,
+    }
+}
+
+fn call_entry(c: &HostCall) -> CallEntry {
+    CallEntry {
+        binding: c.binding.clone(),
+        namespace: c.namespace.clone(),
+        operation: c.operation.clone(),
+        payload: bytes_entry(&c.payload),
+        response: response_entry(&c.response),
+        at_us: c.at.as_micros() as u64,
+    }
+}
+
+fn response_entry(r: &HostResponse) -> ResponseEntry {
+    match r {
+        HostResponse::Success(bytes) => bytes_entry(bytes),
+        HostResponse::Error(message) => ResponseEntry::HostError(message.clone()),
+    }
+}
+
+fn bytes_entry(bytes: &[u8]) -> ResponseEntry {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => ResponseEntry::Text(text.to_string()),
+        Err(_) => ResponseEntry::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    }
+}

@@ -1,0 +1,146 @@
+//! The terminal reporter: one block per case that needs a look, and a summary table.
+//! Colours are plain ANSI styles; the caller's stream decides whether they show
+//! (anstream strips them when stdout is no terminal or `NO_COLOR` is set).
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::model::{Counts, GuestEntry, Report, ResultEntry};
+use crate::compare::Verdict;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TerminalOptions {
+    /// Show agreeing cases, equivalences and notes too.
+    pub verbose: bool,
+}
+
+/// Prints one case's result if it deserves attention (everything with `verbose`).
+pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry], opts: TerminalOptions) -> io::Result<()> {
+    let (label, style) = match (r.verdict, r.unexpected) {
+        (Verdict::Agree, false) if !opts.verbose => return Ok(()),
+        (Verdict::Agree, false) => ("AGREE", GREEN),
+        (_, false) => ("EXPECTED", DIM),
+        (Verdict::Agree, true) => ("UNMET", RED),
+        (Verdict::Diverge, true) => ("DIVERGE", RED),
+        (Verdict::Crash, true) => ("CRASH", RED),
+        (Verdict::Inconclusive, true) => ("INCONCLUSIVE", YELLOW),
+    };
+    writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
+    if !r.unexpected && !opts.verbose {
+        let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
+        return writeln!(out, "{DIM}             {} at {}{DIM:#}", r.verdict.name(), paths.join(", "));
+    }
+    writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
+    for problem in &r.expectation.problems {
+        writeln!(out, "  {RED}expectation unmet:{RED:#} {problem}")?;
+    }
+    for (name, g) in &r.guests {
+        let kind = g.kind.as_deref().map(|k| format!("/{k}")).unwrap_or_default();
+        let error = g.error.as_deref().map(|e| format!(": {}", one_line(e))).unwrap_or_default();
+        writeln!(out, "  {:<28} {}{kind}{error}", sdk_label(name, guests), g.outcome)?;
+    }
+    for d in &r.diffs {
+        writeln!(out, "  {BOLD}{}{BOLD:#}", d.path)?;
+        render_values(out, d.values.iter(), guests)?;
+    }
+    if opts.verbose {
+        for e in &r.equivalences {
+            writeln!(out, "  {DIM}{} (equivalent: {}){DIM:#}", e.path, e.rule.name())?;
+        }
+        for n in &r.notes {
+            writeln!(out, "  {DIM}{} (note: {}){DIM:#}", n.path, n.message)?;
+            render_values(out, n.values.iter(), guests)?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints each guest's value at a path; structured values as a diff against the first.
+fn render_values<'a>(
+    out: &mut impl Write,
+    values: impl Iterator<Item = (&'a String, &'a Value)>,
+    guests: &[GuestEntry],
+) -> io::Result<()> {
+    let values: Vec<(&String, &Value)> = values.collect();
+    if values.iter().any(|(_, v)| v.is_object() || v.is_array()) {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("a JSON value serialises") + "\n";
+        let (first, reference) = values[0];
+        for (name, value) in &values[1..] {
+            let (old, new) = (pretty(reference), pretty(value));
+            let diff = TextDiff::from_lines(&old, &new);
+            let header = diff.unified_diff().context_radius(2).header(&sdk_label(first, guests), &sdk_label(name, guests)).to_string();
+            for line in header.lines() {
+                writeln!(out, "      {line}")?;
+            }
+        }
+        return Ok(());
+    }
+    for (name, value) in values {
+        let shown = if value.is_null() { "absent".to_string() } else { value.to_string() };
+        writeln!(out, "      {:<28} {shown}", sdk_label(name, guests))?;
+    }
+    Ok(())
+}
+
+/// `rust (kubewarden-policy-sdk 0.17.3)`: every divergence names the SDK.
+fn sdk_label(name: &str, guests: &[GuestEntry]) -> String {
+    match guests.iter().find(|g| g.name == name) {
+        Some(g) => format!("{name} ({} {})", short_sdk(&g.sdk), g.sdk_version),
+        None => name.to_string(),
+    }
+}
+
+fn short_sdk(sdk: &str) -> &str {
+    sdk.rsplit('/').next().unwrap_or(sdk)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The guests, the per-op table and the totals.
+pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{BOLD}{:<22}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{:>12}{BOLD:#}",
+        "op", "cases", "agree", "diverge", "crash", "inconclusive", "expected", "unexpected"
+    )?;
+    let row = |out: &mut dyn Write, name: &str, c: &Counts| {
+        let style = if c.unexpected > 0 { RED } else { Style::new() };
+        writeln!(
+            out,
+            "{:<22}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{style}{:>12}{style:#}",
+            name, c.cases, c.agree, c.diverge, c.crash, c.inconclusive, c.expected, c.unexpected
+        )
+    };
+    for (op, counts) in &report.summary.by_op {
+        row(out, op, counts)?;
+    }
+    row(out, "total", &report.summary.total)?;
+    if !report.summary.equivalences.is_empty() {
+        let applied: Vec<String> = report.summary.equivalences.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+        writeln!(out, "{DIM}equivalences applied: {} (docs/decoded-view.md){DIM:#}", applied.join(", "))?;
+    }
+    let per_guest: Vec<String> = report
+        .guests
+        .iter()
+        .map(|g| {
+            let total: u64 = report.results.iter().filter_map(|r| r.guests.get(&g.name)).map(|x| x.elapsed_us).sum();
+            let n = report.results.len().max(1) as f64;
+            format!("{} {:.2} ms/case", g.name, total as f64 / n / 1000.0)
+        })
+        .collect();
+    writeln!(out, "{DIM}elapsed {:.2} s ({}){DIM:#}", report.summary.elapsed_ms as f64 / 1000.0, per_guest.join(", "))?;
+    let (verdict, style) = if report.passed() { ("PASS", GREEN) } else { ("FAIL", RED) };
+    writeln!(out, "{style}{verdict}{style:#}: {} unexpected of {} cases", report.summary.total.unexpected, report.summary.total.cases)
+}

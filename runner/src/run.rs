@@ -1,0 +1,119 @@
+//! Executing cases against guests. Execution emits results; it never formats them.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::case::Case;
+use crate::compare::{self, Comparison};
+use crate::guest::{Guest, GuestLoadError, GuestRun};
+use crate::host::HostEngine;
+
+/// A guest to load: a name and a module file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestSpec {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// One case run against every guest, compared.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    pub case: Case,
+    /// In guest order; the first is the reference.
+    pub runs: Vec<(String, GuestRun)>,
+    pub comparison: Comparison,
+}
+
+/// Everything a run produced; reporters read only this.
+pub struct RunResults {
+    pub guests: Vec<GuestSummary>,
+    pub results: Vec<CaseResult>,
+    pub elapsed: Duration,
+}
+
+/// What reporters need to know about a guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestSummary {
+    pub name: String,
+    pub sdk: String,
+    pub sdk_version: String,
+    pub abi: crate::host::Abi,
+    pub module_sha256: String,
+    pub path: PathBuf,
+}
+
+/// Progress of a run, for whoever is watching.
+pub enum Event<'a> {
+    GuestLoaded { guest: &'a GuestSummary, elapsed: Duration },
+    CaseFinished { index: usize, total: usize, result: &'a CaseResult },
+}
+
+/// The guests of a run, loaded into one engine.
+pub struct Runner {
+    engine: HostEngine,
+    guests: Vec<Guest>,
+}
+
+impl Runner {
+    /// Compiles and describes every guest (in parallel: the Go module takes seconds).
+    pub fn new(engine: HostEngine, specs: &[GuestSpec], mut on_event: impl FnMut(Event<'_>)) -> Result<Self, GuestLoadError> {
+        let loaded: Vec<(Result<Guest, GuestLoadError>, Duration)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = specs
+                .iter()
+                .map(|spec| {
+                    let engine = &engine;
+                    scope.spawn(move || {
+                        let started = Instant::now();
+                        (Guest::load(engine, &spec.name, &spec.path), started.elapsed())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("guest loading does not panic")).collect()
+        });
+        let mut guests = Vec::new();
+        for (guest, elapsed) in loaded {
+            let guest = guest?;
+            on_event(Event::GuestLoaded { guest: &summary(&guest), elapsed });
+            guests.push(guest);
+        }
+        Ok(Runner { engine, guests })
+    }
+
+    pub fn guests(&self) -> Vec<GuestSummary> {
+        self.guests.iter().map(summary).collect()
+    }
+
+    /// Runs one case against every guest and compares the results.
+    pub fn run_case(&self, case: &Case) -> CaseResult {
+        let runs: Vec<(String, GuestRun)> = self
+            .guests
+            .iter()
+            .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.image, &case.response)))
+            .collect();
+        let comparison = compare::compare(case, &runs);
+        CaseResult { case: case.clone(), runs, comparison }
+    }
+
+    /// Runs every case, reporting each result as it is done.
+    pub fn run(&self, cases: &[Case], mut on_event: impl FnMut(Event<'_>)) -> RunResults {
+        let started = Instant::now();
+        let mut results = Vec::with_capacity(cases.len());
+        for (index, case) in cases.iter().enumerate() {
+            let result = self.run_case(case);
+            on_event(Event::CaseFinished { index, total: cases.len(), result: &result });
+            results.push(result);
+        }
+        RunResults { guests: self.guests(), results, elapsed: started.elapsed() }
+    }
+}
+
+fn summary(guest: &Guest) -> GuestSummary {
+    GuestSummary {
+        name: guest.name.clone(),
+        sdk: guest.info.sdk.clone(),
+        sdk_version: guest.info.sdk_version.clone(),
+        abi: guest.module.abi,
+        module_sha256: guest.module.sha256.clone(),
+        path: guest.module.path.clone(),
+    }
+}
