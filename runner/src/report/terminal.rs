@@ -2,6 +2,7 @@
 //! Colours are plain ANSI styles; the caller's stream decides whether they show
 //! (anstream strips them when stdout is no terminal or `NO_COLOR` is set).
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
@@ -43,14 +44,15 @@ pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry
     for problem in &r.expectation.problems {
         writeln!(out, "  {RED}expectation unmet:{RED:#} {problem}")?;
     }
-    for (name, g) in &r.guests {
+    let width = label_width(guests);
+    for (name, g) in in_guest_order(&r.guests, guests) {
         let kind = g.kind.as_deref().map(|k| format!("/{k}")).unwrap_or_default();
         let error = g.error.as_deref().map(|e| format!(": {}", one_line(e))).unwrap_or_default();
-        writeln!(out, "  {:<28} {}{kind}{error}", sdk_label(name, guests), g.outcome)?;
+        writeln!(out, "  {:<width$} {}{kind}{error}", sdk_label(name, guests), g.outcome)?;
     }
     for d in &r.diffs {
         writeln!(out, "  {BOLD}{}{BOLD:#}", d.path)?;
-        render_values(out, d.values.iter(), guests)?;
+        render_values(out, in_guest_order(&d.values, guests), guests)?;
     }
     if opts.verbose {
         for e in &r.equivalences {
@@ -58,7 +60,7 @@ pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry
         }
         for n in &r.notes {
             writeln!(out, "  {DIM}{} (note: {}){DIM:#}", n.path, n.message)?;
-            render_values(out, n.values.iter(), guests)?;
+            render_values(out, in_guest_order(&n.values, guests), guests)?;
         }
     }
     Ok(())
@@ -84,11 +86,23 @@ fn render_values<'a>(
         }
         return Ok(());
     }
+    let width = label_width(guests);
     for (name, value) in values {
         let shown = if value.is_null() { "absent".to_string() } else { value.to_string() };
-        writeln!(out, "      {:<28} {shown}", sdk_label(name, guests))?;
+        writeln!(out, "      {:<width$} {shown}", sdk_label(name, guests))?;
     }
     Ok(())
+}
+
+/// Per-guest entries in the run's guest order (the reference first).
+fn in_guest_order<'a, V>(map: &'a BTreeMap<String, V>, guests: &'a [GuestEntry]) -> impl Iterator<Item = (&'a String, &'a V)> {
+    let known = guests.iter().filter_map(|g| map.get_key_value(&g.name));
+    let unknown = map.iter().filter(|(name, _)| !guests.iter().any(|g| &g.name == *name));
+    known.chain(unknown)
+}
+
+fn label_width(guests: &[GuestEntry]) -> usize {
+    guests.iter().map(|g| sdk_label(&g.name, guests).len()).max().unwrap_or(0)
 }
 
 /// `rust (kubewarden-policy-sdk 0.17.3)`: every divergence names the SDK.

@@ -1,0 +1,70 @@
+//! Shared by the integration tests: the real guests, built once per test binary, and
+//! a helper that runs one case through every guest and names the guest that failed.
+
+#![allow(dead_code, reason = "each test binary uses its own part of this module")]
+
+use std::sync::OnceLock;
+
+use kwconform::case::{Case, HostResponse, Op, Origin, OutcomeClass};
+use kwconform::compare::Verdict;
+use kwconform::guest_build::Project;
+use kwconform::host::{HostEngine, Limits};
+use kwconform::run::{CaseResult, GuestSpec, Runner};
+
+/// The default guests, built from this checkout with the real toolchains.
+pub fn guest_specs() -> &'static [GuestSpec] {
+    static SPECS: OnceLock<Vec<GuestSpec>> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        Project::this_checkout().build_default_guests(&mut std::io::stderr()).expect("the guests build")
+    })
+}
+
+/// One runner per test binary: compiling the Go guest takes seconds.
+pub fn runner() -> &'static Runner {
+    static RUNNER: OnceLock<Runner> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        let engine = HostEngine::new(Limits::default()).expect("the engine starts");
+        Runner::new(engine, guest_specs(), |_| {}).expect("the guests load")
+    })
+}
+
+pub fn case(id: &str, op: Op, response: &str) -> Case {
+    Case {
+        id: id.into(),
+        description: String::new(),
+        op,
+        image: "ghcr.io/kubewarden/tests/policy-server:v1.13.0".into(),
+        response: HostResponse::Success(response.as_bytes().to_vec()),
+        origin: Origin::Synthetic,
+        provenance: None,
+        tags: vec![],
+        expect: None,
+        source: "in-memory".into(),
+    }
+}
+
+/// What one guest is expected to have done: outcome class and kind.
+pub struct Want(pub &'static str, pub OutcomeClass, pub Option<&'static str>);
+
+/// Runs `case` through every guest and checks each guest's outcome, naming the guest
+/// and showing its result when one differs.
+pub fn run_expecting(case: &Case, wants: &[Want]) -> CaseResult {
+    let result = runner().run_case(case);
+    for Want(name, class, kind) in wants {
+        let (_, run) = result.runs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no guest {name}"));
+        assert_eq!(
+            (run.outcome.class(), run.outcome.kind()),
+            (*class, *kind),
+            "case {}: guest {name} ({}) did not do what was expected: {:?}",
+            case.id,
+            run.invocation.calls.first().map(|c| c.operation.as_str()).unwrap_or("no host call"),
+            run.outcome
+        );
+    }
+    result
+}
+
+/// The paths where the guests differ, and the verdict.
+pub fn verdict_and_paths(result: &CaseResult) -> (Verdict, Vec<String>) {
+    (result.comparison.verdict, result.comparison.diffs.iter().map(|d| d.path.clone()).collect())
+}
