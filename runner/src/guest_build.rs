@@ -43,6 +43,11 @@ impl Project {
         self.root.join("reports").join("latest")
     }
 
+    /// Where compiled guest modules are cached.
+    pub fn module_cache_dir(&self) -> PathBuf {
+        self.root.join("target").join("kwconform-cache")
+    }
+
     fn guests_dir(&self) -> PathBuf {
         self.root.join("target").join("guests")
     }

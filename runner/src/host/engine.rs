@@ -1,11 +1,13 @@
 //! The wasmtime engine the runner hosts guests in, with its per-case limits.
 
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, Module};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
@@ -35,6 +37,7 @@ pub struct HostEngine {
     limits: Limits,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
+    module_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +62,35 @@ impl HostEngine {
                 })
                 .map_err(|e| EngineSetupError(wasmtime::Error::msg(e.to_string())))?
         };
-        Ok(HostEngine { engine, limits, stop, ticker: Some(ticker) })
+        Ok(HostEngine { engine, limits, stop, ticker: Some(ticker), module_cache: None })
+    }
+
+    /// Keeps compiled modules in `dir`, keyed by module hash and engine settings: the Go
+    /// guest takes seconds to compile and half a millisecond to load.
+    pub fn with_module_cache(mut self, dir: PathBuf) -> Self {
+        self.module_cache = Some(dir);
+        self
+    }
+
+    /// Compiles a module, or loads it from the module cache.
+    pub(super) fn compile(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Module> {
+        let Some(dir) = &self.module_cache else {
+            return Module::new(&self.engine, bytes);
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        let path = dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()));
+        if path.is_file() {
+            // SAFETY: the file was serialised by this engine configuration (the key
+            // holds its compatibility hash) and written atomically by `compile` below.
+            if let Ok(module) = unsafe { Module::deserialize_file(&self.engine, &path) } {
+                return Ok(module);
+            }
+        }
+        let module = Module::new(&self.engine, bytes)?;
+        // The cache is an optimisation: failing to fill it is not an error.
+        let _ = module.serialize().map(|bytes| crate::fs::write_atomically(&path, &bytes));
+        Ok(module)
     }
 
     pub fn engine(&self) -> &Engine {

@@ -154,7 +154,8 @@ impl GuestModule {
     pub fn load(engine: &HostEngine, path: &Path) -> Result<Self, ModuleError> {
         let bytes = std::fs::read(path).map_err(|source| ModuleError::Read { path: path.into(), source })?;
         let sha256 = hex(&Sha256::digest(&bytes));
-        let module = Module::new(engine.engine(), &bytes)
+        let module = engine
+            .compile(&bytes, &sha256)
             .map_err(|source| ModuleError::Compile { path: path.into(), source })?;
         let abi = detect_abi(&module, path)?;
         let mut linker = Linker::new(engine.engine());

@@ -4,6 +4,6 @@ mod json;
 mod model;
 mod terminal;
 
-pub use json::{write_json, write_atomically};
+pub use json::write_json;
 pub use model::*;
 pub use terminal::{TerminalOptions, render_summary, render_result};

@@ -23,7 +23,9 @@ pub fn guest_specs() -> &'static [GuestSpec] {
 pub fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
-        let engine = HostEngine::new(Limits::default()).expect("the engine starts");
+        let engine = HostEngine::new(Limits::default())
+            .expect("the engine starts")
+            .with_module_cache(Project::this_checkout().module_cache_dir());
         Runner::new(engine, guest_specs(), |_| {}).expect("the guests load")
     })
 }

@@ -112,7 +112,8 @@ fn run(project: &Project, args: RunArgs) -> CliResult {
     };
     let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
     let mut out = anstream::stdout();
-    let runner = Runner::new(HostEngine::new(limits)?, &specs, |event| {
+    let engine = HostEngine::new(limits)?.with_module_cache(project.module_cache_dir());
+    let runner = Runner::new(engine, &specs, |event| {
         if let Event::GuestLoaded { guest, elapsed } = event {
             let _ = writeln!(
                 out,

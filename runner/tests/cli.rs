@@ -1,0 +1,114 @@
+//! The `kwconform` binary: exit codes, located errors, and what a divergence report names.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kwconform::report::Report;
+
+fn kwconform(args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kwconform"));
+    command.args(args).env("NO_COLOR", "1");
+    command.output().expect("kwconform runs")
+}
+
+/// `--guest` options for the real guests (built once by the test helper).
+fn guest_args() -> Vec<String> {
+    common::guest_specs().iter().flat_map(|g| ["--guest".to_string(), format!("{}={}", g.name, g.path.display())]).collect()
+}
+
+fn run_cases(dir: &Path, report: &Path) -> Output {
+    let mut args = vec!["run".to_string(), "--cases".into(), dir.display().to_string(), "--report".into(), report.display().to_string()];
+    args.extend(guest_args());
+    kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const NO_MEDIA_TYPE: &str = r#"{
+  "id": "cli/no-media-type",
+  "description": "image manifest without mediaType",
+  "op": "oci_manifest",
+  "image": "ghcr.io/kubewarden/policies/safe-labels:v1.0.0",
+  "origin": "synthetic",
+  "response": {"json": {"schemaVersion": 2,
+    "config": {"mediaType": "application/vnd.wasm.config.v1+json", "digest": "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b", "size": 2},
+    "layers": []}}EXPECT
+}"#;
+
+#[test]
+fn an_undocumented_divergence_exits_1_and_names_sdk_op_path_and_values() {
+    let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(cases.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", "")).unwrap();
+    let output = run_cases(cases.path(), reports.path());
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("DIVERGE      oci_manifest  cli/no-media-type"), "{stdout}");
+    assert!(stdout.contains("  /outcome\n"), "{stdout}");
+    assert!(stdout.contains("rust (kubewarden-policy-sdk 0.17.3) \"ok\""), "{stdout}");
+    assert!(stdout.contains("go (policy-sdk-go v0.13.1)          \"error\""), "{stdout}");
+    assert!(stdout.contains("not a valid media type"), "{stdout}");
+    let report: Report = serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!((report.summary.total.diverge, report.summary.total.unexpected), (1, 1));
+}
+
+#[test]
+fn a_divergence_the_case_documents_exits_0() {
+    let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let expect = r#",
+  "expect": {"guests": {"rust": {"outcome": "ok", "kind": "image"}, "go": {"outcome": "error"}}}"#;
+    std::fs::write(cases.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", expect)).unwrap();
+    let output = run_cases(cases.path(), reports.path());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("EXPECTED     oci_manifest  cli/no-media-type"));
+}
+
+#[test]
+fn an_unmet_expectation_exits_1() {
+    let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let expect = r#",
+  "expect": {"guests": {"rust": {"outcome": "error"}, "go": {"outcome": "error"}}}"#;
+    std::fs::write(cases.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", expect)).unwrap();
+    let output = run_cases(cases.path(), reports.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("expectation unmet: rust: expected error, got ok/image"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn a_malformed_case_file_exits_2_naming_file_line_and_column() {
+    let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let path = cases.path().join("bad.json");
+    std::fs::write(&path, NO_MEDIA_TYPE.replace("EXPECT", "").replace("\"origin\": \"synthetic\"", "\"origin\": \"somewhere\"")).unwrap();
+    let output = kwconform(&["run", "--cases", &cases.path().display().to_string(), "--report", &reports.path().display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("{}:6:23: unknown variant `somewhere`", path.display())), "{stderr}");
+    assert!(!reports.path().join("report.json").exists());
+}
+
+#[test]
+fn a_module_that_speaks_no_known_abi_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("odd.wasm");
+    std::fs::write(&module, wat::parse_str(r#"(module (import "env" "abort" (func)))"#).unwrap()).unwrap();
+    std::fs::write(dir.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", "")).unwrap();
+    let guest = format!("odd={}", module.display());
+    let output = kwconform(&["run", "--cases", &dir.path().display().to_string(), "--guest", &guest]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("imports neither `wapc` functions (waPC) nor `host.call`"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("env.abort"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(kwconform(&["run", "--raw", "somewhere"]).status.code(), Some(2));
+    assert_eq!(kwconform(&["run", "--guest", "no-equals-sign"]).status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", "")).unwrap();
+    let output = kwconform(&["run", "--cases", &dir.path().display().to_string(), "--only", "nothing/*"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no case id matches"));
+}

@@ -1,0 +1,65 @@
+//! The documentation stays true: generated schemas are current and examples load.
+//! Regenerate with `KWCONFORM_BLESS=1 cargo test --test docs`.
+
+use std::path::PathBuf;
+
+use kwconform::guest_build::Project;
+use kwconform::report::Report;
+
+fn docs() -> PathBuf {
+    Project::this_checkout().root.join("docs")
+}
+
+#[test]
+fn the_report_schema_in_docs_is_generated_from_the_report_types() {
+    let path = docs().join("report.schema.json");
+    let generated = serde_json::to_string_pretty(&schemars::schema_for!(Report)).unwrap() + "\n";
+    if std::env::var_os("KWCONFORM_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} is stale: run `KWCONFORM_BLESS=1 cargo test --test docs` and commit it",
+        path.display()
+    );
+}
+
+/// Fenced blocks whose info string is `json case` in a Markdown file.
+fn case_examples(markdown: &str) -> Vec<String> {
+    let mut examples = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```json case") => current = Some(String::new()),
+            (Some(block), "```") => {
+                examples.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), line) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    examples
+}
+
+#[test]
+fn every_case_example_in_the_docs_is_a_valid_case() {
+    let mut seen = 0;
+    for doc in ["case-format.md", "../README.md"] {
+        let markdown = std::fs::read_to_string(docs().join(doc)).unwrap();
+        for (i, example) in case_examples(&markdown).into_iter().enumerate() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("example-{i}.json"));
+            std::fs::write(&path, example).unwrap();
+            if let Err(e) = kwconform::case::load_case_file(&path) {
+                panic!("example {i} of {doc} is not a valid case: {e}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "expected case examples in the docs, found {seen}");
+}
