@@ -142,10 +142,10 @@ impl Project {
             return Ok(None);
         }
         let output = self.guests_dir().join("go").join("guest-go-tinygo.wasm");
-        let _ = writeln!(log, "kwconform: building the tinygo guest (tinygo build -target=wasip1 -buildmode=c-shared)");
+        let _ = writeln!(log, "kwconform: building the tinygo guest (tinygo build -target=wasi)");
         run(Command::new("tinygo")
             .current_dir(self.root.join("guest-go"))
-            .args(["build", "-target=wasip1", "-buildmode=c-shared", "-o"])
+            .args(["build", "-target=wasi", "-no-debug", "-o"])
             .arg(&output)
             .arg("."))?;
         Ok(Some(output))

@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::model::{Counts, GuestEntry, Report, ResultEntry};
+use super::model::{Counts, GuestEntry, GuestResultEntry, Report, ResultEntry};
 use crate::compare::Verdict;
 
 const BOLD: Style = Style::new().bold();
@@ -37,8 +37,10 @@ pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry
     };
     writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
     if !r.unexpected && !opts.verbose {
+        let outcomes: Vec<String> =
+            in_guest_order(&r.guests, guests).map(|(name, g)| format!("{name} {}", outcome_label(g))).collect();
         let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
-        return writeln!(out, "{DIM}             {} at {}{DIM:#}", r.verdict.name(), paths.join(", "));
+        return writeln!(out, "{DIM}             {}; differs at {}{DIM:#}", outcomes.join(", "), paths.join(", "));
     }
     writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
     for problem in &r.expectation.problems {
@@ -46,9 +48,8 @@ pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry
     }
     let width = label_width(guests);
     for (name, g) in in_guest_order(&r.guests, guests) {
-        let kind = g.kind.as_deref().map(|k| format!("/{k}")).unwrap_or_default();
         let error = g.error.as_deref().map(|e| format!(": {}", one_line(e))).unwrap_or_default();
-        writeln!(out, "  {:<width$} {}{kind}{error}", sdk_label(name, guests), g.outcome)?;
+        writeln!(out, "  {:<width$} {}{error}", sdk_label(name, guests), outcome_label(g))?;
     }
     for d in &r.diffs {
         writeln!(out, "  {BOLD}{}{BOLD:#}", d.path)?;
@@ -74,7 +75,10 @@ fn render_values<'a>(
 ) -> io::Result<()> {
     let values: Vec<(&String, &Value)> = values.collect();
     if values.iter().any(|(_, v)| v.is_object() || v.is_array()) {
-        let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("a JSON value serialises") + "\n";
+        let pretty = |v: &Value| match v {
+            Value::Null => "absent\n".to_string(),
+            v => serde_json::to_string_pretty(v).expect("a JSON value serialises") + "\n",
+        };
         let (first, reference) = values[0];
         for (name, value) in &values[1..] {
             let (old, new) = (pretty(reference), pretty(value));
@@ -115,6 +119,14 @@ fn sdk_label(name: &str, guests: &[GuestEntry]) -> String {
 
 fn short_sdk(sdk: &str) -> &str {
     sdk.rsplit('/').next().unwrap_or(sdk)
+}
+
+/// `ok/image`, `error`, `engine-error`.
+fn outcome_label(g: &GuestResultEntry) -> String {
+    match &g.kind {
+        Some(kind) => format!("{}/{kind}", g.outcome),
+        None => g.outcome.to_string(),
+    }
 }
 
 fn one_line(s: &str) -> String {
