@@ -12,7 +12,19 @@ use crate::guest::{GuestRun, Outcome};
 use crate::host::HostCall;
 
 /// What happened on a case, before expectations are considered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Every guest decoded the same thing (possibly through documented equivalences),
@@ -88,7 +100,12 @@ pub fn compare(case: &Case, runs: &[(String, GuestRun)]) -> Comparison {
     let mut notes = Vec::new();
     if let Some(((ref_name, reference), others)) = runs.split_first() {
         for (name, run) in others {
-            let pair = Pair { names: [ref_name, name], diffs: &mut diffs, equivalences: &mut equivalences, notes: &mut notes };
+            let pair = Pair {
+                names: [ref_name, name],
+                diffs: &mut diffs,
+                equivalences: &mut equivalences,
+                notes: &mut notes,
+            };
             pair.compare(reference, run);
         }
     }
@@ -235,7 +252,10 @@ impl Pair<'_> {
     }
 
     fn differ(&mut self, path: &str, left: Option<Value>, right: Option<Value>) {
-        let diff = self.diffs.entry(path.to_string()).or_insert_with(|| Diff { path: path.to_string(), values: BTreeMap::new() });
+        let diff = self
+            .diffs
+            .entry(path.to_string())
+            .or_insert_with(|| Diff { path: path.to_string(), values: BTreeMap::new() });
         diff.values.insert(self.names[0].clone(), left);
         diff.values.insert(self.names[1].clone(), right);
     }

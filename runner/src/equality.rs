@@ -14,7 +14,19 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A documented equivalence between two different view values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// A member absent on one side and holding its zero value (`""`, `0`, `false`, or
@@ -45,8 +57,12 @@ impl Rule {
             Rule::ZeroValueIsAbsent => {
                 "absent on one side, the zero value (\"\", 0, false, or an object of zero values) on the other"
             }
-            Rule::DataTextIsBytes => "descriptor data as base64 text on one side, the same bytes decoded on the other",
-            Rule::SameInstant => "a `created` timestamp as text on one side, the same instant printed in RFC 3339 on the other",
+            Rule::DataTextIsBytes => {
+                "descriptor data as base64 text on one side, the same bytes decoded on the other"
+            }
+            Rule::SameInstant => {
+                "a `created` timestamp as text on one side, the same instant printed in RFC 3339 on the other"
+            }
         }
     }
 }
@@ -94,7 +110,12 @@ fn compare(path: &str, left: Option<&Value>, right: Option<&Value>, out: &mut Vi
         return;
     }
     if let Some(rule) = equivalence(path, left, right) {
-        out.equivalences.push(Equivalence { path: path.to_string(), rule, left: left.cloned(), right: right.cloned() });
+        out.equivalences.push(Equivalence {
+            path: path.to_string(),
+            rule,
+            left: left.cloned(),
+            right: right.cloned(),
+        });
         return;
     }
     match (left, right) {
@@ -112,15 +133,23 @@ fn compare(path: &str, left: Option<&Value>, right: Option<&Value>, out: &mut Vi
                 compare(&child(path, &i.to_string()), Some(l), Some(r), out);
             }
         }
-        _ => out.differences.push(Difference { path: path.to_string(), left: left.cloned(), right: right.cloned() }),
+        _ => out.differences.push(Difference {
+            path: path.to_string(),
+            left: left.cloned(),
+            right: right.cloned(),
+        }),
     }
 }
 
 fn equivalence(path: &str, left: Option<&Value>, right: Option<&Value>) -> Option<Rule> {
     match (left, right) {
         (None, Some(v)) | (Some(v), None) if is_zero(v) => Some(Rule::ZeroValueIsAbsent),
-        (Some(l), Some(r)) if data_text_is_bytes(l, r) || data_text_is_bytes(r, l) => Some(Rule::DataTextIsBytes),
-        (Some(Value::String(l)), Some(Value::String(r))) if path.ends_with("/created") && same_instant(l, r) => {
+        (Some(l), Some(r)) if data_text_is_bytes(l, r) || data_text_is_bytes(r, l) => {
+            Some(Rule::DataTextIsBytes)
+        }
+        (Some(Value::String(l)), Some(Value::String(r)))
+            if path.ends_with("/created") && same_instant(l, r) =>
+        {
             Some(Rule::SameInstant)
         }
         _ => None,

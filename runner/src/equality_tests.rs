@@ -25,7 +25,10 @@ fn differences_are_reported_at_the_deepest_path() {
 #[test]
 fn a_member_present_only_on_one_side_is_a_difference_with_absent() {
     let c = compare_views("/view", &json!({}), &json!({"os.version": "10.0.17763"}));
-    assert_eq!(c.differences, [Difference { path: "/view/os.version".into(), left: None, right: Some(json!("10.0.17763")) }]);
+    assert_eq!(
+        c.differences,
+        [Difference { path: "/view/os.version".into(), left: None, right: Some(json!("10.0.17763")) }]
+    );
 }
 
 #[test]
@@ -55,7 +58,8 @@ fn integers_are_compared_exactly_beyond_2_pow_53() {
 #[test]
 fn zero_values_are_equivalent_to_absence_and_say_so() {
     let l = json!({"config": {"User": "x"}});
-    let r = json!({"config": {"User": "x", "WorkingDir": "", "ArgsEscaped": false}, "author": "", "variant": ""});
+    let r =
+        json!({"config": {"User": "x", "WorkingDir": "", "ArgsEscaped": false}, "author": "", "variant": ""});
     let c = compare_views("/view", &l, &r);
     assert!(c.differences.is_empty());
     let rules: Vec<(&str, Rule)> = c.equivalences.iter().map(|e| (e.path.as_str(), e.rule)).collect();

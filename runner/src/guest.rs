@@ -81,10 +81,14 @@ impl Guest {
             reason,
         };
         // `describe` makes no host call; a script is needed all the same.
-        let script = HostScript { op: Op::OciManifest, response: HostResponse::Error("no host calls expected".into()) };
+        let script = HostScript {
+            op: Op::OciManifest,
+            response: HostResponse::Error("no host calls expected".into()),
+        };
         let invocation = module.invoke(engine, "describe", b"{}\n", script);
         let bytes = invocation.result.map_err(|e| describe_error(e.to_string()))?;
-        let info: GuestInfo = serde_json::from_slice(trim_line(&bytes)).map_err(|e| describe_error(e.to_string()))?;
+        let info: GuestInfo =
+            serde_json::from_slice(trim_line(&bytes)).map_err(|e| describe_error(e.to_string()))?;
         if info.protocol != PROTOCOL_VERSION {
             return Err(describe_error(format!(
                 "it speaks guest protocol {}, this runner speaks {PROTOCOL_VERSION}",
@@ -96,13 +100,16 @@ impl Guest {
 
     /// Runs one request: `op` on `image`, the host answering with `response`.
     pub fn run(&self, engine: &HostEngine, op: Op, image: &str, response: &HostResponse) -> GuestRun {
-        let mut request = serde_json::to_vec(&serde_json::json!({ "image": image })).expect("a JSON object serialises");
+        let mut request =
+            serde_json::to_vec(&serde_json::json!({ "image": image })).expect("a JSON object serialises");
         request.push(b'\n');
         let script = HostScript { op, response: response.clone() };
         let invocation = self.module.invoke(engine, op.name(), &request, script);
         let outcome = match &invocation.result {
             Err(failure) => Outcome::EngineError(failure.clone()),
-            Ok(bytes) => parse_result(bytes).unwrap_or_else(|m| Outcome::EngineError(EngineFailure::Protocol(m))),
+            Ok(bytes) => {
+                parse_result(bytes).unwrap_or_else(|m| Outcome::EngineError(EngineFailure::Protocol(m)))
+            }
         };
         GuestRun { outcome, invocation }
     }

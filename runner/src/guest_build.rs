@@ -21,11 +21,19 @@ pub struct Project {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("failed to start `{command}` (is it installed and on PATH?)")]
-    Spawn { command: String, #[source] source: std::io::Error },
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`{command}` failed with {status}")]
     Failed { command: String, status: std::process::ExitStatus },
     #[error("failed to read the guest sources in {}", dir.display())]
-    Sources { dir: PathBuf, #[source] source: std::io::Error },
+    Sources {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Project {
@@ -79,26 +87,34 @@ impl Project {
     /// target with rustup first when it is missing. Cargo decides what is stale.
     pub fn build_rust_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         if !self.wasm_target_installed() {
-            let _ = writeln!(log, "kwconform: adding the {WASM_TARGET} target (rustup target add {WASM_TARGET})");
+            let _ =
+                writeln!(log, "kwconform: adding the {WASM_TARGET} target (rustup target add {WASM_TARGET})");
             run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
         }
-        let _ = writeln!(log, "kwconform: building the rust guest (cargo build --release --target {WASM_TARGET})");
+        let _ = writeln!(
+            log,
+            "kwconform: building the rust guest (cargo build --release --target {WASM_TARGET})"
+        );
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        run(Command::new(cargo).current_dir(&self.root).args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            WASM_TARGET,
-            "-p",
-            "kwconform-guest-rust",
-            "--target-dir",
-        ]).arg(self.guests_dir()))?;
+        run(Command::new(cargo)
+            .current_dir(&self.root)
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                WASM_TARGET,
+                "-p",
+                "kwconform-guest-rust",
+                "--target-dir",
+            ])
+            .arg(self.guests_dir()))?;
         Ok(self.rust_guest_path())
     }
 
     fn wasm_target_installed(&self) -> bool {
-        let output = Command::new("rustc").args(["--print", "target-libdir", "--target", WASM_TARGET]).output();
+        let output =
+            Command::new("rustc").args(["--print", "target-libdir", "--target", WASM_TARGET]).output();
         match output {
             Ok(o) if o.status.success() => Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir(),
             _ => false,
@@ -126,14 +142,16 @@ impl Project {
             .args(["build", "-trimpath", "-mod=readonly", "-o"])
             .arg(&output)
             .arg("."))?;
-        std::fs::write(&stamp_path, stamp).map_err(|source| BuildError::Sources { dir: stamp_path, source })?;
+        std::fs::write(&stamp_path, stamp)
+            .map_err(|source| BuildError::Sources { dir: stamp_path, source })?;
         Ok(output)
     }
 
     /// The TinyGo (waPC) flavour of the Go guest needs a `tinygo` binary; without one it
     /// is skipped and `None` returned, and the log says so.
     pub fn build_tinygo_guest(&self, log: &mut dyn Write) -> Result<Option<PathBuf>, BuildError> {
-        let found = Command::new("tinygo").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let found =
+            Command::new("tinygo").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status();
         if !found.is_ok_and(|s| s.success()) {
             let _ = writeln!(
                 log,
@@ -171,7 +189,9 @@ fn go_stamp(source: &Path) -> Result<String, BuildError> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(source)
         .map_err(sources_error)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum")
+        })
         .collect();
     names.sort();
     let mut hash = Sha256::new();
@@ -179,10 +199,10 @@ fn go_stamp(source: &Path) -> Result<String, BuildError> {
         hash.update(name.file_name().unwrap_or_default().as_encoded_bytes());
         hash.update(std::fs::read(&name).map_err(sources_error)?);
     }
-    let version = Command::new("go").arg("version").output().map_err(|source| BuildError::Spawn {
-        command: "go version".into(),
-        source,
-    })?;
+    let version = Command::new("go")
+        .arg("version")
+        .output()
+        .map_err(|source| BuildError::Spawn { command: "go version".into(), source })?;
     hash.update(&version.stdout);
     Ok(crate::host::hex(&hash.finalize()))
 }

@@ -56,7 +56,11 @@ pub struct Runner {
 
 impl Runner {
     /// Compiles and describes every guest (in parallel: the Go module takes seconds).
-    pub fn new(engine: HostEngine, specs: &[GuestSpec], mut on_event: impl FnMut(Event<'_>)) -> Result<Self, GuestLoadError> {
+    pub fn new(
+        engine: HostEngine,
+        specs: &[GuestSpec],
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> Result<Self, GuestLoadError> {
         let loaded: Vec<(Result<Guest, GuestLoadError>, Duration)> = std::thread::scope(|scope| {
             let handles: Vec<_> = specs
                 .iter()

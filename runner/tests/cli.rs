@@ -15,11 +15,20 @@ fn kwconform(args: &[&str]) -> Output {
 
 /// `--guest` options for the real guests (built once by the test helper).
 fn guest_args() -> Vec<String> {
-    common::guest_specs().iter().flat_map(|g| ["--guest".to_string(), format!("{}={}", g.name, g.path.display())]).collect()
+    common::guest_specs()
+        .iter()
+        .flat_map(|g| ["--guest".to_string(), format!("{}={}", g.name, g.path.display())])
+        .collect()
 }
 
 fn run_cases(dir: &Path, report: &Path) -> Output {
-    let mut args = vec!["run".to_string(), "--cases".into(), dir.display().to_string(), "--report".into(), report.display().to_string()];
+    let mut args = vec![
+        "run".to_string(),
+        "--cases".into(),
+        dir.display().to_string(),
+        "--report".into(),
+        report.display().to_string(),
+    ];
     args.extend(guest_args());
     kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
@@ -51,7 +60,8 @@ fn an_undocumented_divergence_exits_1_and_names_sdk_op_path_and_values() {
     assert!(stdout.contains("rust (kubewarden-policy-sdk 0.17.3) \"ok\""), "{stdout}");
     assert!(stdout.contains("go (policy-sdk-go v0.13.1)          \"error\""), "{stdout}");
     assert!(stdout.contains("not a valid media type"), "{stdout}");
-    let report: Report = serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
+    let report: Report =
+        serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
     assert_eq!((report.summary.total.diverge, report.summary.total.unexpected), (1, 1));
 }
 
@@ -74,15 +84,29 @@ fn an_unmet_expectation_exits_1() {
     std::fs::write(cases.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", expect)).unwrap();
     let output = run_cases(cases.path(), reports.path());
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stdout).contains("expectation unmet: rust: expected error, got ok/image"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("expectation unmet: rust: expected error, got ok/image"),
+        "{}",
+        text(&output.stdout)
+    );
 }
 
 #[test]
 fn a_malformed_case_file_exits_2_naming_file_line_and_column() {
     let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let path = cases.path().join("bad.json");
-    std::fs::write(&path, NO_MEDIA_TYPE.replace("EXPECT", "").replace("\"origin\": \"synthetic\"", "\"origin\": \"somewhere\"")).unwrap();
-    let output = kwconform(&["run", "--cases", &cases.path().display().to_string(), "--report", &reports.path().display().to_string()]);
+    std::fs::write(
+        &path,
+        NO_MEDIA_TYPE.replace("EXPECT", "").replace("\"origin\": \"synthetic\"", "\"origin\": \"somewhere\""),
+    )
+    .unwrap();
+    let output = kwconform(&[
+        "run",
+        "--cases",
+        &cases.path().display().to_string(),
+        "--report",
+        &reports.path().display().to_string(),
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&format!("{}:6:23: unknown variant `somewhere`", path.display())), "{stderr}");
@@ -98,7 +122,11 @@ fn a_module_that_speaks_no_known_abi_exits_2() {
     let guest = format!("odd={}", module.display());
     let output = kwconform(&["run", "--cases", &dir.path().display().to_string(), "--guest", &guest]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("imports neither `wapc` functions (waPC) nor `host.call`"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("imports neither `wapc` functions (waPC) nor `host.call`"),
+        "{}",
+        text(&output.stderr)
+    );
     assert!(text(&output.stderr).contains("env.abort"));
 }
 

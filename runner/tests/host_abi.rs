@@ -46,7 +46,8 @@ fn a_module_with_both_abis_is_refused() {
     let wat = r#"(module
         (import "wapc" "__guest_response" (func (param i32 i32)))
         (import "host" "call" (func (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32))))"#;
-    let error = GuestModule::load(&engine(Duration::from_secs(1)), &module(&dir, "both.wasm", wat)).err().unwrap();
+    let error =
+        GuestModule::load(&engine(Duration::from_secs(1)), &module(&dir, "both.wasm", wat)).err().unwrap();
     assert!(matches!(error, ModuleError::AmbiguousAbi { .. }), "{error}");
 }
 
@@ -76,7 +77,10 @@ fn a_bad_pointer_is_a_trap_for_that_invocation_not_a_panic() {
         other => panic!("expected a trap, got {other:?}"),
     }
     // The same module keeps working for the next invocation: a fresh instance each time.
-    assert!(matches!(guest.invoke(&engine, "oci_manifest", b"{}", script()).result, Err(EngineFailure::Trap(_))));
+    assert!(matches!(
+        guest.invoke(&engine, "oci_manifest", b"{}", script()).result,
+        Err(EngineFailure::Trap(_))
+    ));
 }
 
 #[test]
@@ -90,16 +94,23 @@ fn empty_buffers_may_carry_any_pointer() {
     let invocation = guest.invoke(&engine, "oci_manifest", b"{}", script());
     assert_eq!(invocation.result, Ok(Vec::new()));
     assert_eq!(invocation.calls.len(), 1);
-    assert_eq!((invocation.calls[0].operation.as_str(), invocation.calls[0].payload.as_slice()), ("", &b""[..]));
+    assert_eq!(
+        (invocation.calls[0].operation.as_str(), invocation.calls[0].payload.as_slice()),
+        ("", &b""[..])
+    );
     // The host answered the unknown (empty) operation with an error, as a real host does.
-    assert!(matches!(&invocation.calls[0].response, HostResponse::Error(m) if m.contains("unknown operation")));
+    assert!(
+        matches!(&invocation.calls[0].response, HostResponse::Error(m) if m.contains("unknown operation"))
+    );
 }
 
 #[test]
 fn a_guest_that_never_returns_hits_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(Duration::from_millis(200));
-    let guest = GuestModule::load(&engine, &module(&dir, "loop.wasm", &wapc_guest("(loop $l (br $l)) i32.const 1"))).unwrap();
+    let guest =
+        GuestModule::load(&engine, &module(&dir, "loop.wasm", &wapc_guest("(loop $l (br $l)) i32.const 1")))
+            .unwrap();
     let invocation = guest.invoke(&engine, "oci_manifest", b"{}", script());
     assert_eq!(invocation.result, Err(EngineFailure::Timeout));
     assert!(invocation.result.unwrap_err().is_runner_limit());
@@ -112,7 +123,10 @@ fn outgrowing_the_memory_limit_is_reported_as_such() {
     // 2000 pages are 125 MiB, over the 64 MiB limit; the guest traps when refused.
     let body = "(if (i32.eq (memory.grow (i32.const 2000)) (i32.const -1)) (then unreachable)) i32.const 1";
     let guest = GuestModule::load(&engine, &module(&dir, "grow.wasm", &wapc_guest(body))).unwrap();
-    assert_eq!(guest.invoke(&engine, "oci_manifest", b"{}", script()).result, Err(EngineFailure::MemoryLimit));
+    assert_eq!(
+        guest.invoke(&engine, "oci_manifest", b"{}", script()).result,
+        Err(EngineFailure::MemoryLimit)
+    );
 }
 
 #[test]
@@ -131,7 +145,10 @@ fn a_wasi_command_succeeds_on_exit_zero_and_fails_on_other_codes() {
     let ok = GuestModule::load(&engine, &module(&dir, "ok.wasm", &command(0))).unwrap();
     assert_eq!(ok.invoke(&engine, "oci_manifest", b"", script()).result, Ok(Vec::new()));
     let failed = GuestModule::load(&engine, &module(&dir, "three.wasm", &command(3))).unwrap();
-    assert_eq!(failed.invoke(&engine, "oci_manifest", b"", script()).result, Err(EngineFailure::Exit { code: 3 }));
+    assert_eq!(
+        failed.invoke(&engine, "oci_manifest", b"", script()).result,
+        Err(EngineFailure::Exit { code: 3 })
+    );
 }
 
 #[test]
@@ -149,4 +166,25 @@ fn a_wapc_guest_error_is_an_engine_failure_with_its_message() {
         guest.invoke(&engine, "oci_manifest", b"{}", script()).result,
         Err(EngineFailure::GuestError("no such op".into()))
     );
+}
+
+#[test]
+fn a_wapc_reactor_is_initialised_before_wapc_init_and_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(Duration::from_secs(5));
+    // `_initialize` must run first (Go c-shared reactors), then `wapc_init`; the call
+    // traps unless both ran in that order.
+    let wat = format!(
+        r#"(module {WAPC_IMPORTS}
+        (global $stage (mut i32) (i32.const 0))
+        (func (export "_initialize") (global.set $stage (i32.const 1)))
+        (func (export "wapc_init")
+            (if (i32.ne (global.get $stage) (i32.const 1)) (then unreachable))
+            (global.set $stage (i32.const 2)))
+        (func (export "__guest_call") (param i32 i32) (result i32)
+            (if (i32.ne (global.get $stage) (i32.const 2)) (then unreachable))
+            (call $guest_response (i32.const 0) (i32.const 0)) i32.const 1))"#
+    );
+    let guest = GuestModule::load(&engine, &module(&dir, "reactor.wasm", &wat)).unwrap();
+    assert_eq!(guest.invoke(&engine, "oci_manifest", b"{}", script()).result, Ok(Vec::new()));
 }

@@ -33,7 +33,10 @@ fn the_guests_are_the_real_modules_over_their_real_abis() {
     let guests = runner().guests();
     let rust = guests.iter().find(|g| g.name == "rust").unwrap();
     let go = guests.iter().find(|g| g.name == "go").unwrap();
-    assert_eq!((rust.abi, rust.sdk.as_str(), rust.sdk_version.as_str()), (Abi::Wapc, "kubewarden-policy-sdk", "0.17.3"));
+    assert_eq!(
+        (rust.abi, rust.sdk.as_str(), rust.sdk_version.as_str()),
+        (Abi::Wapc, "kubewarden-policy-sdk", "0.17.3")
+    );
     assert_eq!(
         (go.abi, go.sdk.as_str(), go.sdk_version.as_str()),
         (Abi::WasiCli, "github.com/kubewarden/policy-sdk-go", "v0.13.1")
@@ -50,7 +53,11 @@ fn both_sdks_agree_on_a_plain_oci_image_manifest() {
     for (name, run) in &result.runs {
         let calls = &run.invocation.calls;
         assert_eq!(calls.len(), 1, "{name}");
-        assert_eq!((calls[0].binding.as_str(), calls[0].namespace.as_str(), calls[0].operation.as_str()), ("kubewarden", "oci", "v1/oci_manifest"), "{name}");
+        assert_eq!(
+            (calls[0].binding.as_str(), calls[0].namespace.as_str(), calls[0].operation.as_str()),
+            ("kubewarden", "oci", "v1/oci_manifest"),
+            "{name}"
+        );
         assert_eq!(calls[0].payload, br#""ghcr.io/kubewarden/tests/policy-server:v1.13.0""#, "{name}");
     }
 }
@@ -70,10 +77,10 @@ fn a_media_type_that_contradicts_the_shape_splits_the_kind() {
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "manifests": [descriptor("application/vnd.oci.image.manifest.v1+json")],
     });
-    let result = run_expecting(&case("contradiction", Op::OciManifest, &doc.to_string()), &[
-        Want("rust", Ok, Some("index")),
-        Want("go", Ok, Some("image")),
-    ]);
+    let result = run_expecting(
+        &case("contradiction", Op::OciManifest, &doc.to_string()),
+        &[Want("rust", Ok, Some("index")), Want("go", Ok, Some("image"))],
+    );
     assert_eq!(verdict_and_paths(&result), (Verdict::Diverge, vec!["/kind".to_string()]));
 }
 
@@ -82,10 +89,10 @@ fn windows_os_version_is_dropped_by_rust_and_kept_by_go() {
     let mut entry = descriptor("application/vnd.oci.image.manifest.v1+json");
     entry["platform"] = json!({"architecture": "amd64", "os": "windows", "os.version": "10.0.17763.1879", "os.features": ["win32k"]});
     let doc = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]});
-    let result = run_expecting(&case("windows", Op::OciManifest, &doc.to_string()), &[
-        Want("rust", Ok, Some("index")),
-        Want("go", Ok, Some("index")),
-    ]);
+    let result = run_expecting(
+        &case("windows", Op::OciManifest, &doc.to_string()),
+        &[Want("rust", Ok, Some("index")), Want("go", Ok, Some("index"))],
+    );
     let (verdict, paths) = verdict_and_paths(&result);
     assert_eq!(verdict, Verdict::Diverge);
     assert_eq!(paths, ["/view/manifests/0/platform/os.features", "/view/manifests/0/platform/os.version"]);
@@ -99,10 +106,10 @@ fn docker_platform_features_exist_only_in_rust() {
     let mut entry = descriptor("application/vnd.docker.distribution.manifest.v2+json");
     entry["platform"] = json!({"architecture": "amd64", "os": "linux", "features": ["sse4"]});
     let doc = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json", "manifests": [entry]});
-    let result = run_expecting(&case("features", Op::OciManifest, &doc.to_string()), &[
-        Want("rust", Ok, Some("index")),
-        Want("go", Ok, Some("index")),
-    ]);
+    let result = run_expecting(
+        &case("features", Op::OciManifest, &doc.to_string()),
+        &[Want("rust", Ok, Some("index")), Want("go", Ok, Some("index"))],
+    );
     assert_eq!(verdict_and_paths(&result).1, ["/view/manifests/0/platform/features"]);
     assert_eq!(result.comparison.diffs[0].values["rust"], Some(json!(["sse4"])));
 }
@@ -114,20 +121,25 @@ fn an_empty_image_config_fails_in_rust_and_decodes_in_go() {
         "digest": DIGEST,
         "config": {},
     });
-    let result = run_expecting(&case("config-empty", Op::OciManifestConfig, &doc.to_string()), &[
-        Want("rust", Error, None),
-        Want("go", Ok, None),
-    ]);
+    let result = run_expecting(
+        &case("config-empty", Op::OciManifestConfig, &doc.to_string()),
+        &[Want("rust", Error, None), Want("go", Ok, None)],
+    );
     assert_eq!(verdict_and_paths(&result), (Verdict::Diverge, vec!["/outcome".to_string()]));
 }
 
 #[test]
 fn malformed_descriptor_digests_fail_in_rust_only() {
     let upper_hex = "sha256:6C3C624B58DBBCD3C0DD82B4C53F04194D1247C6EEBDAAB7C610CF7D66709B3B";
-    for digest in ["sha256:abc", upper_hex, "SHA256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"] {
+    for digest in
+        ["sha256:abc", upper_hex, "SHA256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"]
+    {
         let mut doc = image_manifest(Some("application/vnd.oci.image.manifest.v1+json"));
         doc["config"]["digest"] = json!(digest);
-        run_expecting(&case(digest, Op::OciManifest, &doc.to_string()), &[Want("rust", Error, None), Want("go", Ok, Some("image"))]);
+        run_expecting(
+            &case(digest, Op::OciManifest, &doc.to_string()),
+            &[Want("rust", Error, None), Want("go", Ok, Some("image"))],
+        );
     }
     // oci-spec checks only the algorithms it knows: an unknown one passes in both.
     let mut doc = image_manifest(Some("application/vnd.oci.image.manifest.v1+json"));
@@ -143,22 +155,27 @@ fn sizes_at_the_edges_of_i64_and_u64_split_the_sdks() {
         doc.replacen("\"size\":1024", &format!("\"size\":{size}"), 1)
     };
     // Negative: Go's int64 takes it, oci-spec's u64 does not.
-    run_expecting(&case("size-negative", Op::OciManifest, &with_size("-1")), &[Want("rust", Error, None), Want("go", Ok, Some("image"))]);
+    run_expecting(
+        &case("size-negative", Op::OciManifest, &with_size("-1")),
+        &[Want("rust", Error, None), Want("go", Ok, Some("image"))],
+    );
     // 2^63: beyond Go's int64, within Rust's u64; the view keeps it exact.
-    let result = run_expecting(&case("size-2^63", Op::OciManifest, &with_size("9223372036854775808")), &[
-        Want("rust", Ok, Some("image")),
-        Want("go", Error, None),
-    ]);
+    let result = run_expecting(
+        &case("size-2^63", Op::OciManifest, &with_size("9223372036854775808")),
+        &[Want("rust", Ok, Some("image")), Want("go", Error, None)],
+    );
     let (_, rust) = &result.runs[0];
     match &rust.outcome {
-        kwconform::guest::Outcome::Ok { view, .. } => assert_eq!(view["config"]["size"], json!(9223372036854775808_u64)),
+        kwconform::guest::Outcome::Ok { view, .. } => {
+            assert_eq!(view["config"]["size"], json!(9223372036854775808_u64))
+        }
         other => panic!("{other:?}"),
     }
     // 2^63 - 1 fits both, exactly.
-    let result = run_expecting(&case("size-max", Op::OciManifest, &with_size("9223372036854775807")), &[
-        Want("rust", Ok, Some("image")),
-        Want("go", Ok, Some("image")),
-    ]);
+    let result = run_expecting(
+        &case("size-max", Op::OciManifest, &with_size("9223372036854775807")),
+        &[Want("rust", Ok, Some("image")), Want("go", Ok, Some("image"))],
+    );
     assert_eq!(result.comparison.verdict, Verdict::Agree);
 }
 
@@ -166,7 +183,10 @@ fn sizes_at_the_edges_of_i64_and_u64_split_the_sdks() {
 fn a_null_required_field_is_an_error_in_rust_and_a_zero_value_in_go() {
     let mut doc = image_manifest(Some("application/vnd.oci.image.manifest.v1+json"));
     doc["layers"] = serde_json::Value::Null;
-    let result = run_expecting(&case("null-layers", Op::OciManifest, &doc.to_string()), &[Want("rust", Error, None), Want("go", Ok, Some("image"))]);
+    let result = run_expecting(
+        &case("null-layers", Op::OciManifest, &doc.to_string()),
+        &[Want("rust", Error, None), Want("go", Ok, Some("image"))],
+    );
     assert_eq!(verdict_and_paths(&result).1, ["/outcome"]);
 }
 
@@ -202,7 +222,10 @@ fn invalid_utf8_and_non_json_responses_are_sdk_errors_not_crashes() {
     let mut c = case("binary", Op::OciManifest, "");
     c.response = HostResponse::Success(vec![0xff, 0xfe, b'{']);
     run_expecting(&c, &[Want("rust", Error, None), Want("go", Error, None)]);
-    run_expecting(&case("empty", Op::ManifestDigest, ""), &[Want("rust", Error, None), Want("go", Error, None)]);
+    run_expecting(
+        &case("empty", Op::ManifestDigest, ""),
+        &[Want("rust", Error, None), Want("go", Error, None)],
+    );
 }
 
 #[test]
@@ -215,7 +238,15 @@ fn the_shipped_corpus_runs_with_nothing_unexpected() {
         .results
         .iter()
         .filter(|r| r.unexpected)
-        .map(|r| format!("{} ({:?}): {:?} {:?}", r.case, r.verdict, r.expectation.problems, r.diffs.iter().map(|d| &d.path).collect::<Vec<_>>()))
+        .map(|r| {
+            format!(
+                "{} ({:?}): {:?} {:?}",
+                r.case,
+                r.verdict,
+                r.expectation.problems,
+                r.diffs.iter().map(|d| &d.path).collect::<Vec<_>>()
+            )
+        })
         .collect();
     assert!(unexpected.is_empty(), "unexpected results:\n{}", unexpected.join("\n"));
     assert!(report.summary.total.cases >= 40, "{} cases", report.summary.total.cases);
@@ -231,11 +262,20 @@ fn every_shared_registry_fixture_gets_an_outcome_from_both_sdks() {
     assert!(dir.is_dir(), "the shared fixtures are missing at {}", dir.display());
     let (cases, skipped) = kwconform::case::load_raw_dir(&dir, Op::OciManifest).unwrap();
     assert_eq!(cases.len(), 136);
-    assert_eq!(skipped.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>(), ["PROVENANCE.json"]);
+    assert_eq!(
+        skipped.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        ["PROVENANCE.json"]
+    );
     let results = runner().run(&cases, |_| {});
     for result in &results.results {
         for (name, run) in &result.runs {
-            assert_ne!(run.outcome.class(), EngineError, "{}: guest {name}: {:?}", result.case.id, run.outcome);
+            assert_ne!(
+                run.outcome.class(),
+                EngineError,
+                "{}: guest {name}: {:?}",
+                result.case.id,
+                run.outcome
+            );
         }
     }
 }

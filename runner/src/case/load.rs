@@ -122,10 +122,7 @@ pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
 /// licences and `PROVENANCE.json` (the shared fixtures' index). Documented in
 /// docs/case-format.md; everything else is a response.
 pub fn is_raw_exempt(name: &str) -> bool {
-    name.starts_with('.')
-        || name.ends_with(".md")
-        || name.starts_with("LICENSE")
-        || name == "PROVENANCE.json"
+    name.starts_with('.') || name.ends_with(".md") || name.starts_with("LICENSE") || name == "PROVENANCE.json"
 }
 
 /// Every file under `dir` (recursively) is a raw host response for `op`; the case id

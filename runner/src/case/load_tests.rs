@@ -127,5 +127,8 @@ fn raw_folders_skip_only_the_documented_files() {
 
 #[test]
 fn compacting_keeps_strings_and_tokens_as_written() {
-    assert_eq!(compact_json("{ \"a b\" : [ 1.50 , \"x\\\" y\" ],\n\t\"k\": 1e3 }"), "{\"a b\":[1.50,\"x\\\" y\"],\"k\":1e3}");
+    assert_eq!(
+        compact_json("{ \"a b\" : [ 1.50 , \"x\\\" y\" ],\n\t\"k\": 1e3 }"),
+        "{\"a b\":[1.50,\"x\\\" y\"],\"k\":1e3}"
+    );
 }

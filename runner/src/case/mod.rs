@@ -7,5 +7,6 @@ pub use load::{
     BODIES_DIR, CaseError, CaseErrors, compact_json, is_raw_exempt, load_case_file, load_cases, load_raw_dir,
 };
 pub use model::{
-    Case, CaseFile, Expect, GuestExpectation, HostResponse, Op, Origin, OutcomeClass, Provenance, ResponseSpec,
+    Case, CaseFile, Expect, GuestExpectation, HostResponse, Op, Origin, OutcomeClass, Provenance,
+    ResponseSpec,
 };

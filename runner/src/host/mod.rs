@@ -130,15 +130,28 @@ fn finish_start(result: wasmtime::Result<()>) -> Result<(), Failure> {
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
     #[error("failed to read guest module {}", path.display())]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("failed to compile guest module {}", path.display())]
-    Compile { path: PathBuf, #[source] source: wasmtime::Error },
+    Compile {
+        path: PathBuf,
+        #[source]
+        source: wasmtime::Error,
+    },
     #[error("guest module {} speaks no known host ABI: it imports neither `wapc` functions (waPC) nor `host.call` (Kubewarden WASI-CLI); its imports are: {imports}", path.display())]
     UnknownAbi { path: PathBuf, imports: String },
     #[error("guest module {} imports both `wapc` functions and `host.call`; it must speak one ABI", path.display())]
     AmbiguousAbi { path: PathBuf },
     #[error("failed to link guest module {} for the {abi} ABI", path.display())]
-    Link { path: PathBuf, abi: Abi, #[source] source: wasmtime::Error },
+    Link {
+        path: PathBuf,
+        abi: Abi,
+        #[source]
+        source: wasmtime::Error,
+    },
 }
 
 /// A compiled, linked guest module, ready for fresh instances.
@@ -171,7 +184,13 @@ impl GuestModule {
 
     /// Runs `operation` with `payload` (one request line, or several for a batch) in a
     /// fresh instance; every case sees fresh guest state.
-    pub fn invoke(&self, engine: &HostEngine, operation: &str, payload: &[u8], script: HostScript) -> Invocation {
+    pub fn invoke(
+        &self,
+        engine: &HostEngine,
+        operation: &str,
+        payload: &[u8],
+        script: HostScript,
+    ) -> Invocation {
         let started = Instant::now();
         let program = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (argv, stdin) = match self.abi {

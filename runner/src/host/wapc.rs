@@ -26,8 +26,14 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         "wapc",
         "__host_call",
         |mut caller: Caller<'_, HostState>,
-         bd_ptr: i32, bd_len: i32, ns_ptr: i32, ns_len: i32,
-         op_ptr: i32, op_len: i32, ptr: i32, len: i32|
+         bd_ptr: i32,
+         bd_len: i32,
+         ns_ptr: i32,
+         ns_len: i32,
+         op_ptr: i32,
+         op_len: i32,
+         ptr: i32,
+         len: i32|
          -> wasmtime::Result<i32> {
             let args = [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len];
             let response = state::guest_host_call(&mut caller, args)?;
@@ -77,26 +83,18 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
             Ok(())
         },
     )?;
-    linker.func_wrap(
-        "wapc",
-        "__guest_error",
-        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
-            let bytes = memory::read(&mut caller, ptr, len)?;
-            caller.data_mut().wapc.guest_error = Some(bytes);
-            Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        "wapc",
-        "__console_log",
-        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
-            let bytes = memory::read(&mut caller, ptr, len)?;
-            let console = &mut caller.data_mut().wapc.console;
-            console.extend_from_slice(&bytes);
-            console.push(b'\n');
-            Ok(())
-        },
-    )?;
+    linker.func_wrap("wapc", "__guest_error", |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+        let bytes = memory::read(&mut caller, ptr, len)?;
+        caller.data_mut().wapc.guest_error = Some(bytes);
+        Ok(())
+    })?;
+    linker.func_wrap("wapc", "__console_log", |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+        let bytes = memory::read(&mut caller, ptr, len)?;
+        let console = &mut caller.data_mut().wapc.console;
+        console.extend_from_slice(&bytes);
+        console.push(b'\n');
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -116,9 +114,8 @@ pub(super) fn invoke(
             finish_start(func.call(&mut *store, ()))?;
         }
     }
-    let guest_call = instance
-        .get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")
-        .map_err(Failure::Engine)?;
+    let guest_call =
+        instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call").map_err(Failure::Engine)?;
     let state = &mut store.data_mut().wapc;
     state.operation = operation.as_bytes().to_vec();
     state.request = payload.to_vec();
@@ -130,7 +127,9 @@ pub(super) fn invoke(
         (1, Some(response), _) => Ok(response),
         (1, None, _) => Err(Failure::Protocol("__guest_call returned 1 without __guest_response".into())),
         (_, _, Some(error)) => Err(Failure::GuestError(String::from_utf8_lossy(&error).into_owned())),
-        (status, _, None) => Err(Failure::Protocol(format!("__guest_call returned {status} without __guest_error"))),
+        (status, _, None) => {
+            Err(Failure::Protocol(format!("__guest_call returned {status} without __guest_error")))
+        }
     }
 }
 

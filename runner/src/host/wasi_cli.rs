@@ -14,8 +14,14 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         "host",
         "call",
         |mut caller: Caller<'_, HostState>,
-         bd_ptr: i32, bd_len: i32, ns_ptr: i32, ns_len: i32,
-         op_ptr: i32, op_len: i32, ptr: i32, len: i32|
+         bd_ptr: i32,
+         bd_len: i32,
+         ns_ptr: i32,
+         ns_len: i32,
+         op_ptr: i32,
+         op_len: i32,
+         ptr: i32,
+         len: i32|
          -> wasmtime::Result<i32> {
             let args = [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len];
             let response = state::guest_host_call(&mut caller, args)?;

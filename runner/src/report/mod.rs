@@ -6,4 +6,4 @@ mod terminal;
 
 pub use json::write_json;
 pub use model::*;
-pub use terminal::{TerminalOptions, render_summary, render_result};
+pub use terminal::{TerminalOptions, render_result, render_summary};

@@ -260,16 +260,28 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
         expectation: ExpectationEntry { status: status.into(), problems },
         response: response_entry(&r.case.response),
         guests: r.runs.iter().map(|(name, run)| (name.clone(), guest_result(run))).collect(),
-        diffs: c.diffs.iter().map(|d| ValuesAtPath { path: d.path.clone(), values: absent_as_null(&d.values) }).collect(),
+        diffs: c
+            .diffs
+            .iter()
+            .map(|d| ValuesAtPath { path: d.path.clone(), values: absent_as_null(&d.values) })
+            .collect(),
         equivalences: c
             .equivalences
             .iter()
-            .map(|e| EquivalenceEntry { path: e.path.clone(), rule: e.rule, values: absent_as_null(&e.values) })
+            .map(|e| EquivalenceEntry {
+                path: e.path.clone(),
+                rule: e.rule,
+                values: absent_as_null(&e.values),
+            })
             .collect(),
         notes: c
             .notes
             .iter()
-            .map(|n| NoteEntry { path: n.path.clone(), message: n.message.clone(), values: absent_as_null(&n.values) })
+            .map(|n| NoteEntry {
+                path: n.path.clone(),
+                message: n.message.clone(),
+                values: absent_as_null(&n.values),
+            })
             .collect(),
     }
 }

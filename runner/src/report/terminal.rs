@@ -25,7 +25,12 @@ pub struct TerminalOptions {
 }
 
 /// Prints one case's result if it deserves attention (everything with `verbose`).
-pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry], opts: TerminalOptions) -> io::Result<()> {
+pub fn render_result(
+    out: &mut impl Write,
+    r: &ResultEntry,
+    guests: &[GuestEntry],
+    opts: TerminalOptions,
+) -> io::Result<()> {
     let (label, style) = match (r.verdict, r.unexpected) {
         (Verdict::Agree, false) if !opts.verbose => return Ok(()),
         (Verdict::Agree, false) => ("AGREE", GREEN),
@@ -37,10 +42,16 @@ pub fn render_result(out: &mut impl Write, r: &ResultEntry, guests: &[GuestEntry
     };
     writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
     if !r.unexpected && !opts.verbose {
-        let outcomes: Vec<String> =
-            in_guest_order(&r.guests, guests).map(|(name, g)| format!("{name} {}", outcome_label(g))).collect();
+        let outcomes: Vec<String> = in_guest_order(&r.guests, guests)
+            .map(|(name, g)| format!("{name} {}", outcome_label(g)))
+            .collect();
         let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
-        return writeln!(out, "{DIM}             {}; differs at {}{DIM:#}", outcomes.join(", "), paths.join(", "));
+        return writeln!(
+            out,
+            "{DIM}             {}; differs at {}{DIM:#}",
+            outcomes.join(", "),
+            paths.join(", ")
+        );
     }
     writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
     for problem in &r.expectation.problems {
@@ -83,7 +94,11 @@ fn render_values<'a>(
         for (name, value) in &values[1..] {
             let (old, new) = (pretty(reference), pretty(value));
             let diff = TextDiff::from_lines(&old, &new);
-            let header = diff.unified_diff().context_radius(2).header(&sdk_label(first, guests), &sdk_label(name, guests)).to_string();
+            let header = diff
+                .unified_diff()
+                .context_radius(2)
+                .header(&sdk_label(first, guests), &sdk_label(name, guests))
+                .to_string();
             for line in header.lines() {
                 writeln!(out, "      {line}")?;
             }
@@ -99,7 +114,10 @@ fn render_values<'a>(
 }
 
 /// Per-guest entries in the run's guest order (the reference first).
-fn in_guest_order<'a, V>(map: &'a BTreeMap<String, V>, guests: &'a [GuestEntry]) -> impl Iterator<Item = (&'a String, &'a V)> {
+fn in_guest_order<'a, V>(
+    map: &'a BTreeMap<String, V>,
+    guests: &'a [GuestEntry],
+) -> impl Iterator<Item = (&'a String, &'a V)> {
     let known = guests.iter().filter_map(|g| map.get_key_value(&g.name));
     let unknown = map.iter().filter(|(name, _)| !guests.iter().any(|g| &g.name == *name));
     known.chain(unknown)
@@ -154,19 +172,30 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     }
     row(out, "total", &report.summary.total)?;
     if !report.summary.equivalences.is_empty() {
-        let applied: Vec<String> = report.summary.equivalences.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+        let applied: Vec<String> =
+            report.summary.equivalences.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
         writeln!(out, "{DIM}equivalences applied: {} (docs/decoded-view.md){DIM:#}", applied.join(", "))?;
     }
     let per_guest: Vec<String> = report
         .guests
         .iter()
         .map(|g| {
-            let total: u64 = report.results.iter().filter_map(|r| r.guests.get(&g.name)).map(|x| x.elapsed_us).sum();
+            let total: u64 =
+                report.results.iter().filter_map(|r| r.guests.get(&g.name)).map(|x| x.elapsed_us).sum();
             let n = report.results.len().max(1) as f64;
             format!("{} {:.2} ms/case", g.name, total as f64 / n / 1000.0)
         })
         .collect();
-    writeln!(out, "{DIM}elapsed {:.2} s ({}){DIM:#}", report.summary.elapsed_ms as f64 / 1000.0, per_guest.join(", "))?;
+    writeln!(
+        out,
+        "{DIM}elapsed {:.2} s ({}){DIM:#}",
+        report.summary.elapsed_ms as f64 / 1000.0,
+        per_guest.join(", ")
+    )?;
     let (verdict, style) = if report.passed() { ("PASS", GREEN) } else { ("FAIL", RED) };
-    writeln!(out, "{style}{verdict}{style:#}: {} unexpected of {} cases", report.summary.total.unexpected, report.summary.total.cases)
+    writeln!(
+        out,
+        "{style}{verdict}{style:#}: {} unexpected of {} cases",
+        report.summary.total.unexpected, report.summary.total.cases
+    )
 }

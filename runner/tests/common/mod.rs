@@ -53,7 +53,8 @@ pub struct Want(pub &'static str, pub OutcomeClass, pub Option<&'static str>);
 pub fn run_expecting(case: &Case, wants: &[Want]) -> CaseResult {
     let result = runner().run_case(case);
     for Want(name, class, kind) in wants {
-        let (_, run) = result.runs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no guest {name}"));
+        let (_, run) =
+            result.runs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no guest {name}"));
         assert_eq!(
             (run.outcome.class(), run.outcome.kind()),
             (*class, *kind),

@@ -14,7 +14,11 @@ use kwconform::report::{self, Report, TerminalOptions};
 use kwconform::run::{Event, GuestSpec, Runner};
 
 #[derive(Parser)]
-#[command(name = "kwconform", version, about = "Do the Kubewarden Rust and Go SDKs decode the same host responses the same way?")]
+#[command(
+    name = "kwconform",
+    version,
+    about = "Do the Kubewarden Rust and Go SDKs decode the same host responses the same way?"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,7 @@ fn run(project: &Project, args: RunArgs) -> CliResult {
     })?;
     let guests = Report::guest_entries(&runner.guests());
     let options = TerminalOptions { verbose: args.verbose };
-    writeln!(out, "running {} cases\n", cases.len())?;
+    writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
     let results = runner.run(&cases, |event| {
         if let Event::CaseFinished { result, .. } = event {
             let entry = Report::result_entry(result);
@@ -147,7 +151,10 @@ fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn st
     if let (Some(dir), Some(op)) = (&args.raw, args.op) {
         let (cases, skipped) = case::load_raw_dir(dir, op)?;
         for path in skipped {
-            eprintln!("kwconform: skipped {} (not a response: see docs/case-format.md, raw folders)", path.display());
+            eprintln!(
+                "kwconform: skipped {} (not a response: see docs/case-format.md, raw folders)",
+                path.display()
+            );
         }
         return Ok(cases);
     }
