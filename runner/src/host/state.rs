@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use wasmtime::{Caller, ResourceLimiter, Store};
+use wasmtime::{Caller, Linker, ResourceLimiter, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -53,17 +53,38 @@ impl HostState {
     }
 }
 
-/// Reads a host call's four (pointer, length) arguments out of the guest, answers it
-/// from the script and records it. Both ABIs pass their arguments in this order.
-pub(super) fn guest_host_call(
-    caller: &mut Caller<'_, HostState>,
-    [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len]: [i32; 8],
-) -> wasmtime::Result<HostResponse> {
-    let binding = memory::read_string(caller, bd_ptr, bd_len)?;
-    let namespace = memory::read_string(caller, ns_ptr, ns_len)?;
-    let operation = memory::read_string(caller, op_ptr, op_len)?;
-    let payload = memory::read(caller, ptr, len)?;
-    Ok(caller.data_mut().host_call(binding, namespace, operation, payload))
+/// Defines a host-call import: 8 × i32 (binding, namespace, operation, payload as
+/// pointer/length pairs) → i32. The call is answered from the script and recorded;
+/// `deliver` hands the answer to the guest the ABI's way and returns its status code.
+pub(super) fn define_host_call(
+    linker: &mut Linker<HostState>,
+    module: &str,
+    name: &str,
+    deliver: fn(&mut HostState, HostResponse) -> i32,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        module,
+        name,
+        move |mut caller: Caller<'_, HostState>,
+              bd_ptr: i32,
+              bd_len: i32,
+              ns_ptr: i32,
+              ns_len: i32,
+              op_ptr: i32,
+              op_len: i32,
+              ptr: i32,
+              len: i32|
+              -> wasmtime::Result<i32> {
+            let binding = memory::read_string(&mut caller, bd_ptr, bd_len)?;
+            let namespace = memory::read_string(&mut caller, ns_ptr, ns_len)?;
+            let operation = memory::read_string(&mut caller, op_ptr, op_len)?;
+            let payload = memory::read(&mut caller, ptr, len)?;
+            let state = caller.data_mut();
+            let response = state.host_call(binding, namespace, operation, payload);
+            Ok(deliver(state, response))
+        },
+    )?;
+    Ok(())
 }
 
 /// A fresh store: no preopened directories, no environment, no network, stdio captured.

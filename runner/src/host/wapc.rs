@@ -22,34 +22,16 @@ pub(super) struct WapcState {
 
 /// The `wapc` module's host functions, waPC status codes: 1 = ok, 0 = error.
 pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        "wapc",
-        "__host_call",
-        |mut caller: Caller<'_, HostState>,
-         bd_ptr: i32,
-         bd_len: i32,
-         ns_ptr: i32,
-         ns_len: i32,
-         op_ptr: i32,
-         op_len: i32,
-         ptr: i32,
-         len: i32|
-         -> wasmtime::Result<i32> {
-            let args = [bd_ptr, bd_len, ns_ptr, ns_len, op_ptr, op_len, ptr, len];
-            let response = state::guest_host_call(&mut caller, args)?;
-            let state = caller.data_mut();
-            Ok(match response {
-                HostResponse::Success(bytes) => {
-                    state.wapc.host_response = bytes;
-                    1
-                }
-                HostResponse::Error(message) => {
-                    state.wapc.host_error = message.into_bytes();
-                    0
-                }
-            })
-        },
-    )?;
+    state::define_host_call(linker, "wapc", "__host_call", |state, response| match response {
+        HostResponse::Success(bytes) => {
+            state.wapc.host_response = bytes;
+            1
+        }
+        HostResponse::Error(message) => {
+            state.wapc.host_error = message.into_bytes();
+            0
+        }
+    })?;
     linker.func_wrap("wapc", "__host_response_len", |caller: Caller<'_, HostState>| {
         caller.data().wapc.host_response.len() as i32
     })?;
