@@ -1,7 +1,7 @@
 //! Comparing what the guests made of one case: outcomes, decoded views (through
 //! [`crate::equality`]), the requests they sent, and the case's own expectations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -87,10 +87,8 @@ pub struct Comparison {
     pub diffs: Vec<Diff>,
     pub equivalences: Vec<AppliedEquivalence>,
     pub notes: Vec<Note>,
+    /// Whether each guest did what the case's `expect` block says.
     pub expectation: ExpectationStatus,
-    /// The case needs attention: an unmet expectation, or anything but agreement that
-    /// its expectation does not document.
-    pub unexpected: bool,
 }
 
 /// Compares every guest with the first one (the reference).
@@ -110,17 +108,11 @@ pub fn compare(case: &Case, runs: &[(String, GuestRun)]) -> Comparison {
         }
     }
     let verdict = verdict(runs, !diffs.is_empty());
-    let diffs: Vec<Diff> = diffs.into_values().collect();
     let expectation = match &case.expect {
         None => ExpectationStatus::None,
-        Some(expect) => check_expectation(expect, runs, &diffs),
+        Some(expect) => check_expectation(expect, runs),
     };
-    let unexpected = match expectation {
-        ExpectationStatus::Unmet(_) => true,
-        ExpectationStatus::Met => verdict != Verdict::Agree && !documents(case.expect.as_ref(), &diffs),
-        ExpectationStatus::None => verdict != Verdict::Agree,
-    };
-    Comparison { verdict, diffs, equivalences, notes, expectation, unexpected }
+    Comparison { verdict, diffs: diffs.into_values().collect(), equivalences, notes, expectation }
 }
 
 fn verdict(runs: &[(String, GuestRun)], differs: bool) -> Verdict {
@@ -135,16 +127,7 @@ fn verdict(runs: &[(String, GuestRun)], differs: bool) -> Verdict {
     verdict
 }
 
-/// A met expectation documents a divergence when it names the differing paths exactly,
-/// or, naming none, when the guests differ only in outcome and kind.
-fn documents(expect: Option<&Expect>, diffs: &[Diff]) -> bool {
-    match expect.and_then(|e| e.diff_paths.as_ref()) {
-        Some(_) => true, // checked against the diffs in `check_expectation`
-        None => diffs.iter().all(|d| d.path == "/outcome" || d.path == "/kind"),
-    }
-}
-
-fn check_expectation(expect: &Expect, runs: &[(String, GuestRun)], diffs: &[Diff]) -> ExpectationStatus {
+fn check_expectation(expect: &Expect, runs: &[(String, GuestRun)]) -> ExpectationStatus {
     let mut problems = Vec::new();
     for (name, wanted) in &expect.guests {
         let Some((_, run)) = runs.iter().find(|(n, _)| n == name) else {
@@ -157,13 +140,6 @@ fn check_expectation(expect: &Expect, runs: &[(String, GuestRun)], diffs: &[Diff
                 describe(wanted.outcome, wanted.kind.as_deref()),
                 describe(class, kind)
             ));
-        }
-    }
-    if let Some(paths) = &expect.diff_paths {
-        let wanted: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
-        let actual: BTreeSet<&str> = diffs.iter().map(|d| d.path.as_str()).collect();
-        if wanted != actual {
-            problems.push(format!("expected differences at {wanted:?}, got {actual:?}"));
         }
     }
     if problems.is_empty() { ExpectationStatus::Met } else { ExpectationStatus::Unmet(problems) }

@@ -11,6 +11,7 @@
 pub mod case;
 pub mod compare;
 pub mod equality;
+pub mod expectations;
 pub mod fs;
 pub mod guest;
 pub mod guest_build;

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::case::Case;
-use crate::compare::{self, Comparison};
+use crate::compare::{self, Comparison, ExpectationStatus};
+use crate::expectations::{Expectations, Judgement};
 use crate::guest::{Guest, GuestLoadError, GuestRun};
 use crate::host::HostEngine;
 
@@ -22,6 +23,10 @@ pub struct CaseResult {
     /// In guest order; the first is the reference.
     pub runs: Vec<(String, GuestRun)>,
     pub comparison: Comparison,
+    /// The result against the expectations list.
+    pub judgement: Judgement,
+    /// The case fails the run: its judgement fails, or a guest missed the case's `expect`.
+    pub unexpected: bool,
 }
 
 /// Everything a run produced; reporters read only this.
@@ -52,6 +57,8 @@ pub enum Event<'a> {
 pub struct Runner {
     engine: HostEngine,
     guests: Vec<Guest>,
+    summaries: Vec<GuestSummary>,
+    expectations: Expectations,
 }
 
 impl Runner {
@@ -74,17 +81,24 @@ impl Runner {
                 .collect();
             handles.into_iter().map(|h| h.join().expect("guest loading does not panic")).collect()
         });
-        let mut guests = Vec::new();
+        let (mut guests, mut summaries) = (Vec::new(), Vec::new());
         for (guest, elapsed) in loaded {
             let guest = guest?;
-            on_event(Event::GuestLoaded { guest: &summary(&guest), elapsed });
+            summaries.push(summary(&guest));
+            on_event(Event::GuestLoaded { guest: &summaries[summaries.len() - 1], elapsed });
             guests.push(guest);
         }
-        Ok(Runner { engine, guests })
+        Ok(Runner { engine, guests, summaries, expectations: Expectations::default() })
     }
 
-    pub fn guests(&self) -> Vec<GuestSummary> {
-        self.guests.iter().map(summary).collect()
+    /// Judges divergences against this list (by default, every divergence is unlisted).
+    pub fn with_expectations(mut self, expectations: Expectations) -> Self {
+        self.expectations = expectations;
+        self
+    }
+
+    pub fn guests(&self) -> &[GuestSummary] {
+        &self.summaries
     }
 
     /// Runs one case against every guest and compares the results.
@@ -95,7 +109,9 @@ impl Runner {
             .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.image, &case.response)))
             .collect();
         let comparison = compare::compare(case, &runs);
-        CaseResult { case: case.clone(), runs, comparison }
+        let judgement = self.expectations.judge(&case.id, case.level, &comparison, &runs, &self.summaries);
+        let unexpected = judgement.fails() || matches!(comparison.expectation, ExpectationStatus::Unmet(_));
+        CaseResult { case: case.clone(), runs, comparison, judgement, unexpected }
     }
 
     /// Runs every case, reporting each result as it is done.
@@ -107,7 +123,7 @@ impl Runner {
             on_event(Event::CaseFinished { index, total: cases.len(), result: &result });
             results.push(result);
         }
-        RunResults { guests: self.guests(), results, elapsed: started.elapsed() }
+        RunResults { guests: self.summaries.clone(), results, elapsed: started.elapsed() }
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use walkdir::WalkDir;
 
-use super::model::{Case, CaseFile, HostResponse, Op, Origin, ResponseSpec};
+use super::model::{Case, CaseFile, HostResponse, Level, Op, Origin, ResponseSpec};
 
 /// A problem with one case file, located in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +39,8 @@ impl fmt::Display for CaseErrors {
 /// Directory names under a case tree that hold response bodies, not case files.
 pub const BODIES_DIR: &str = "bodies";
 
-/// Loads every case file (`*.json`, outside `bodies/` folders) under the given folders,
+/// Loads every case file (`*.json` but `expectations.json`, outside `bodies/` folders)
+/// under the given folders,
 /// or the given files themselves. Ids must be unique across all of them.
 pub fn load_cases(roots: &[PathBuf]) -> Result<Vec<Case>, CaseErrors> {
     let mut cases = Vec::new();
@@ -67,9 +68,7 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
         .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == BODIES_DIR));
     for entry in walk {
         match entry {
-            Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json") => {
-                files.push(e.into_path())
-            }
+            Ok(e) if is_case_file(&e) => files.push(e.into_path()),
             Ok(_) => {}
             Err(e) => errors.push(CaseError {
                 path: e.path().unwrap_or(root).to_path_buf(),
@@ -80,6 +79,13 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// `*.json`, except the expectations list (`expectations.json`).
+fn is_case_file(entry: &walkdir::DirEntry) -> bool {
+    entry.file_type().is_file()
+        && entry.path().extension().is_some_and(|x| x == "json")
+        && entry.file_name() != crate::expectations::FILE_NAME
 }
 
 /// Parses and resolves one case file.
@@ -112,7 +118,9 @@ pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
         response,
         origin: file.origin,
         provenance: file.provenance,
+        spec: file.spec,
         tags: file.tags,
+        level: file.level,
         expect: file.expect,
         source: path.to_path_buf(),
     })
@@ -166,7 +174,9 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
                 response: HostResponse::Success(bytes),
                 origin: Origin::RegistryRaw,
                 provenance: None,
+                spec: None,
                 tags: vec!["raw".into()],
+                level: Level::Required,
                 expect: None,
                 source: path,
             }),
@@ -259,14 +269,17 @@ fn locate_key(text: &str, key: &str) -> (usize, usize) {
         let at = from + found;
         let rest = text[at + needle.len()..].trim_start();
         if rest.starts_with(':') {
-            let before = &text[..at];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
-            return (line, column);
+            return line_column(text, at);
         }
         from = at + needle.len();
     }
     (1, 1)
+}
+
+/// The 1-based line and column of a byte offset in a text.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    (before.matches('\n').count() + 1, before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1)
 }
 
 /// serde_json appends " at line L column C"; the location is printed in front instead.

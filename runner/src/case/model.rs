@@ -63,12 +63,12 @@ pub enum Origin {
 }
 
 /// The host's answer to the guest's host call.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponseSpec {
     /// A JSON value, sent as written in the case file minus insignificant whitespace
     /// (key order, duplicate keys and number spellings are kept).
-    Json(Box<RawValue>),
+    Json(#[schemars(with = "serde_json::Value")] Box<RawValue>),
     /// Exact text, sent as its UTF-8 bytes.
     Text(String),
     /// Exact bytes, standard base64 (for bytes that are not UTF-8).
@@ -80,7 +80,7 @@ pub enum ResponseSpec {
 }
 
 /// Where real data came from.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,8 +93,19 @@ pub struct Provenance {
     pub note: Option<String>,
 }
 
+/// How much a case's disagreement matters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Both SDKs must agree; a disagreement fails the run unless it is expected.
+    #[default]
+    Required,
+    /// A disagreement is shown but never fails the run (e.g. request byte escaping).
+    Informational,
+}
+
 /// What one guest is expected to do with a case.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestExpectation {
     pub outcome: OutcomeClass,
@@ -121,19 +132,17 @@ impl fmt::Display for OutcomeClass {
     }
 }
 
-/// What the case's author expects: per guest name, and optionally exactly which view
-/// paths differ between the guests. A divergence that matches it is documented, not new.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// What the case's author expects each guest (by name) to do. It pins each SDK's
+/// behaviour on the case; whether a disagreement is acceptable is the business of
+/// the expectations list (`cases/expectations.json`), not of the case.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub guests: BTreeMap<String, GuestExpectation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diff_paths: Option<Vec<String>>,
 }
 
 /// A case file as written (docs/case-format.md). Parsing is strict.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
     pub id: String,
@@ -144,10 +153,19 @@ pub struct CaseFile {
     pub origin: Origin,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// Where the OCI image-spec or the Kubewarden docs speak to this behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub level: Level,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// The host's answer, resolved to what goes on the wire.
@@ -167,7 +185,9 @@ pub struct Case {
     pub response: HostResponse,
     pub origin: Origin,
     pub provenance: Option<Provenance>,
+    pub spec: Option<String>,
     pub tags: Vec<String>,
+    pub level: Level,
     pub expect: Option<Expect>,
     /// The file the case came from.
     pub source: PathBuf,

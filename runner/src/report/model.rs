@@ -8,9 +8,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::case::{HostResponse, Op, Origin, OutcomeClass};
+use crate::case::{HostResponse, Level, Op, Origin, OutcomeClass};
 use crate::compare::{ExpectationStatus, Verdict};
 use crate::equality::Rule;
+use crate::expectations::{self, Judgement, Signature};
 use crate::guest::{GuestRun, Outcome};
 use crate::host::{Abi, HostCall};
 use crate::run::{CaseResult, GuestSummary, RunResults};
@@ -58,9 +59,16 @@ pub struct ResultEntry {
     pub tags: Vec<String>,
     /// The case file (or raw response file) the case came from.
     pub source: String,
+    pub level: Level,
     pub verdict: Verdict,
-    /// True when the case needs attention (see docs/report-format.md).
+    /// The result against the expectations list (docs/expectations.md).
+    pub judgement: Judgement,
+    /// True when the case fails the run (see docs/report-format.md).
     pub unexpected: bool,
+    /// Each guest's outcome and the shape of every difference: what an entry of the
+    /// expectations list records.
+    pub signature: Signature,
+    /// Whether the guests did what the case's own `expect` block says.
     pub expectation: ExpectationEntry,
     /// What the host answered the case's operation with.
     pub response: ResponseEntry,
@@ -255,8 +263,11 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
         origin: r.case.origin,
         tags: r.case.tags.clone(),
         source: r.case.source.display().to_string(),
+        level: r.case.level,
         verdict: c.verdict,
-        unexpected: c.unexpected,
+        judgement: r.judgement.clone(),
+        unexpected: r.unexpected,
+        signature: expectations::signature(c, &r.runs),
         expectation: ExpectationEntry { status: status.into(), problems },
         response: response_entry(&r.case.response),
         guests: r.runs.iter().map(|(name, run)| (name.clone(), guest_result(run))).collect(),

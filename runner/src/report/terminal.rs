@@ -10,6 +10,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::model::{Counts, GuestEntry, GuestResultEntry, Report, ResultEntry};
+use crate::expectations::{Judgement, Signature};
 use crate::compare::Verdict;
 
 const BOLD: Style = Style::new().bold();
@@ -31,14 +32,17 @@ pub fn render_result(
     guests: &[GuestEntry],
     opts: TerminalOptions,
 ) -> io::Result<()> {
-    let (label, style) = match (r.verdict, r.unexpected) {
-        (Verdict::Agree, false) if !opts.verbose => return Ok(()),
-        (Verdict::Agree, false) => ("AGREE", GREEN),
-        (_, false) => ("EXPECTED", DIM),
-        (Verdict::Agree, true) => ("UNMET", RED),
-        (Verdict::Diverge, true) => ("DIVERGE", RED),
-        (Verdict::Crash, true) => ("CRASH", RED),
-        (Verdict::Inconclusive, true) => ("INCONCLUSIVE", YELLOW),
+    let (label, style) = match (&r.judgement, r.verdict) {
+        _ if r.unexpected && r.expectation.status == "unmet" => ("UNMET", RED),
+        (Judgement::Agree, _) if !opts.verbose => return Ok(()),
+        (Judgement::Agree, _) => ("AGREE", GREEN),
+        (Judgement::Expected { .. }, _) => ("EXPECTED", DIM),
+        (Judgement::Informational, _) => ("INFO", DIM),
+        (Judgement::Unlisted, Verdict::Crash) => ("CRASH", RED),
+        (Judgement::Unlisted, _) => ("DIVERGE", RED),
+        (Judgement::Changed { .. }, _) => ("CHANGED", RED),
+        (Judgement::Stale, _) => ("STALE", RED),
+        (Judgement::Inconclusive, _) => ("INCONCLUSIVE", YELLOW),
     };
     writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
     if !r.unexpected && !opts.verbose {
@@ -54,6 +58,19 @@ pub fn render_result(
         );
     }
     writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
+    match &r.judgement {
+        Judgement::Stale => writeln!(out, "  {RED}stale expectation: now agrees, remove it{RED:#}")?,
+        Judgement::Changed { recorded } => {
+            writeln!(out, "  {RED}diverges differently than recorded in the expectations list{RED:#}")?;
+            let show = |s: &Signature| serde_json::to_string_pretty(s).expect("a signature serialises") + "\n";
+            let (old, new) = (show(recorded), show(&r.signature));
+            let diff = TextDiff::from_lines(&old, &new);
+            for line in diff.unified_diff().context_radius(2).header("recorded", "now").to_string().lines() {
+                writeln!(out, "      {line}")?;
+            }
+        }
+        _ => {}
+    }
     for problem in &r.expectation.problems {
         writeln!(out, "  {RED}expectation unmet:{RED:#} {problem}")?;
     }
@@ -192,6 +209,24 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.summary.elapsed_ms as f64 / 1000.0,
         per_guest.join(", ")
     )?;
+    let mut listing = [0; 3];
+    for r in &report.results {
+        match r.judgement {
+            Judgement::Unlisted => listing[0] += 1,
+            Judgement::Changed { .. } => listing[1] += 1,
+            Judgement::Stale => listing[2] += 1,
+            _ => {}
+        }
+    }
+    if listing.iter().any(|&n| n > 0) {
+        writeln!(
+            out,
+            "{YELLOW}{} unlisted, {} changed, {} stale against the expectations list.{YELLOW:#} If the SDKs' current \
+             behaviour is what you expect, record it with `kwconform expectations update` and give each new \
+             entry a reason (docs/expectations.md).",
+            listing[0], listing[1], listing[2]
+        )?;
+    }
     let (verdict, style) = if report.passed() { ("PASS", GREEN) } else { ("FAIL", RED) };
     writeln!(
         out,

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use kwconform::case::{Case, HostResponse, Op, Origin, OutcomeClass};
+use kwconform::case::{Case, HostResponse, Level, Op, Origin, OutcomeClass};
 use kwconform::compare::Verdict;
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
@@ -39,7 +39,9 @@ pub fn case(id: &str, op: Op, response: &str) -> Case {
         response: HostResponse::Success(response.as_bytes().to_vec()),
         origin: Origin::Synthetic,
         provenance: None,
+        spec: None,
         tags: vec![],
+        level: Level::Required,
         expect: None,
         source: "in-memory".into(),
     }

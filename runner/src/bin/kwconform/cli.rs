@@ -1,12 +1,14 @@
 //! Command-line options, converted into library calls.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use globset::Glob;
-use kwconform::case::{self, Case, Op};
+use kwconform::case::{self, Case, CaseErrors, Op};
+use kwconform::expectations::{self, Expectations, ExpectationsFile};
 use kwconform::exit_codes;
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
@@ -30,6 +32,35 @@ enum Command {
     Run(RunArgs),
     /// Build the default guests (release) and print where they are.
     BuildGuests,
+    /// Maintain the expectations list (known divergences).
+    #[command(subcommand)]
+    Expectations(ExpectationsCommand),
+    /// Validate every case file and the expectations list; exit 2 on any problem.
+    Check(CheckArgs),
+}
+
+#[derive(Subcommand)]
+enum ExpectationsCommand {
+    /// Rewrite the list from the last report: add new divergences (marked as needing a
+    /// reason), record changed ones, drop the ones that now agree; keep every reason.
+    Update {
+        /// The report folder to read [default: reports/latest].
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+        /// The expectations file to rewrite [default: cases/expectations.json].
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// A folder of case files (repeatable) [default: cases/].
+    #[arg(long = "cases", value_name = "DIR")]
+    cases: Vec<PathBuf>,
+    /// The expectations list [default: expectations.json in the first case folder].
+    #[arg(long, value_name = "FILE")]
+    expectations: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -50,6 +81,9 @@ struct RunArgs {
     /// is the reference every other guest is compared with.
     #[arg(long = "guest", value_name = "NAME=PATH", value_parser = parse_guest)]
     guests: Vec<GuestSpec>,
+    /// The expectations list [default: expectations.json in the first case folder].
+    #[arg(long, value_name = "FILE", conflicts_with = "raw")]
+    expectations: Option<PathBuf>,
     /// Where to write report.json [default: reports/latest].
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
@@ -83,6 +117,10 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(&project, args),
         Command::BuildGuests => build_guests(&project),
+        Command::Expectations(ExpectationsCommand::Update { report, file }) => {
+            update_expectations(&project, report, file)
+        }
+        Command::Check(args) => check(&project, args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kwconform: error: {error}");
@@ -108,7 +146,12 @@ fn build_guests(project: &Project) -> CliResult {
 }
 
 fn run(project: &Project, args: RunArgs) -> CliResult {
-    let cases = select_cases(load_cases(project, &args)?, args.only.as_deref())?;
+    let all_cases = load_cases(project, &args)?;
+    let expectations = match &args.raw {
+        Some(_) => Expectations::default(),
+        None => load_expectations(&case_roots(project, &args.cases), args.expectations.as_deref(), &all_cases)?,
+    };
+    let cases = select_cases(all_cases, args.only.as_deref())?;
     let specs = if args.guests.is_empty() {
         project.build_default_guests(&mut std::io::stderr())?
     } else {
@@ -130,8 +173,9 @@ fn run(project: &Project, args: RunArgs) -> CliResult {
                 elapsed.as_secs_f64()
             );
         }
-    })?;
-    let guests = Report::guest_entries(&runner.guests());
+    })?
+    .with_expectations(expectations);
+    let guests = Report::guest_entries(runner.guests());
     let options = TerminalOptions { verbose: args.verbose };
     writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
     let results = runner.run(&cases, |event| {
@@ -158,8 +202,75 @@ fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn st
         }
         return Ok(cases);
     }
-    let roots = if args.cases.is_empty() { vec![project.cases_dir()] } else { args.cases.clone() };
-    Ok(case::load_cases(&roots)?)
+    Ok(case::load_cases(&case_roots(project, &args.cases))?)
+}
+
+fn case_roots(project: &Project, given: &[PathBuf]) -> Vec<PathBuf> {
+    if given.is_empty() { vec![project.cases_dir()] } else { given.to_vec() }
+}
+
+/// The given expectations file, or `expectations.json` in the first case folder if it
+/// exists; entries must name loaded cases.
+fn load_expectations(
+    roots: &[PathBuf],
+    given: Option<&Path>,
+    cases: &[Case],
+) -> Result<Expectations, Box<dyn std::error::Error>> {
+    let default = roots.first().map(|root| root.join(expectations::FILE_NAME)).filter(|p| p.is_file());
+    let Some(path) = given.map(Path::to_path_buf).or(default) else {
+        return Ok(Expectations::default());
+    };
+    let loaded = Expectations::load(&path).map_err(CaseErrors)?;
+    let ids: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let unknown = loaded.unknown_cases(&ids);
+    if !unknown.is_empty() {
+        return Err(CaseErrors(unknown).into());
+    }
+    Ok(loaded)
+}
+
+fn update_expectations(project: &Project, report: Option<PathBuf>, file: Option<PathBuf>) -> CliResult {
+    let report_path = report.unwrap_or_else(|| project.reports_dir()).join("report.json");
+    let report: Report = serde_json::from_slice(
+        &std::fs::read(&report_path).map_err(|e| format!("failed to read {}: {e}", report_path.display()))?,
+    )
+    .map_err(|e| format!("failed to read {}: {e}", report_path.display()))?;
+    let file = file.unwrap_or_else(|| project.cases_dir().join(expectations::FILE_NAME));
+    let existing = if file.is_file() {
+        let text = std::fs::read_to_string(&file)?;
+        serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?
+    } else {
+        ExpectationsFile::default()
+    };
+    let (updated, summary) = expectations::update(&existing, &report.results, &report.guests);
+    let mut bytes = serde_json::to_vec_pretty(&updated)?;
+    bytes.push(b'\n');
+    kwconform::fs::write_atomically(&file, &bytes)?;
+    println!(
+        "{}: {} added, {} changed, {} removed, {} entries in all",
+        file.display(),
+        summary.added.len(),
+        summary.changed.len(),
+        summary.removed.len(),
+        updated.expectations.len()
+    );
+    for case in &summary.needing_reason {
+        println!("  needs a reason: {case}");
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+fn check(project: &Project, args: CheckArgs) -> CliResult {
+    let roots = case_roots(project, &args.cases);
+    let cases = case::load_cases(&roots)?;
+    let expectations = load_expectations(&roots, args.expectations.as_deref(), &cases)?;
+    let listed = expectations.entries().count();
+    let unexplained = expectations.entries().filter(|e| e.reason.is_none()).count();
+    println!("{} cases and {listed} expectations are valid", cases.len());
+    if unexplained > 0 {
+        println!("{unexplained} expectations still need a reason");
+    }
+    Ok(exit_codes::SUCCESS)
 }
 
 fn select_cases(cases: Vec<Case>, only: Option<&str>) -> Result<Vec<Case>, Box<dyn std::error::Error>> {
