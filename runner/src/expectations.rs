@@ -113,7 +113,8 @@ pub struct Expectations {
 impl Expectations {
     /// Reads an expectations file; every problem is located by file, line and column.
     pub fn load(path: &Path) -> Result<Expectations, Vec<CaseError>> {
-        let error = |line, column, message: String| CaseError { path: path.to_path_buf(), line, column, message };
+        let error =
+            |line, column, message: String| CaseError { path: path.to_path_buf(), line, column, message };
         let text = std::fs::read_to_string(path)
             .map_err(|e| vec![error(0, 0, format!("failed to read the expectations file: {e}"))])?;
         let file: ExpectationsFile =
@@ -124,14 +125,22 @@ impl Expectations {
             let (line, column) = locate_case(&text, &entry.case);
             for (sdk, requirement) in &entry.sdks {
                 if let Err(e) = semver::VersionReq::parse(requirement) {
-                    errors.push(error(line, column, format!("invalid version range {requirement:?} for {sdk}: {e}")));
+                    errors.push(error(
+                        line,
+                        column,
+                        format!("invalid version range {requirement:?} for {sdk}: {e}"),
+                    ));
                 }
             }
             if let Some(first) = by_case.insert(entry.case.clone(), entry) {
                 errors.push(error(line, column, format!("case {:?} is listed twice", first.case)));
             }
         }
-        if errors.is_empty() { Ok(Expectations { path: Some(path.to_path_buf()), by_case }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Expectations { path: Some(path.to_path_buf()), by_case })
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn get(&self, case: &str) -> Option<&Expectation> {
@@ -240,7 +249,8 @@ fn shape(path: &str, value: Option<&Value>) -> String {
 /// The 1-based line and column of `"case": "<id>"` in the file, or (1, 1).
 fn locate_case(text: &str, case: &str) -> (usize, usize) {
     let needle = serde_json::to_string(case).unwrap_or_default();
-    let found = text.find(&format!("\"case\": {needle}")).or_else(|| text.find(&format!("\"case\":{needle}")));
+    let found =
+        text.find(&format!("\"case\": {needle}")).or_else(|| text.find(&format!("\"case\":{needle}")));
     found.map_or((1, 1), |at| line_column(text, at))
 }
 
@@ -297,6 +307,7 @@ pub fn update(
             (false, _) => {}
         }
     }
-    summary.needing_reason = entries.values().filter(|e| e.reason.is_none()).map(|e| e.case.clone()).collect();
+    summary.needing_reason =
+        entries.values().filter(|e| e.reason.is_none()).map(|e| e.case.clone()).collect();
     (ExpectationsFile { expectations: entries.into_values().collect() }, summary)
 }

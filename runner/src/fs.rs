@@ -15,11 +15,26 @@ pub struct WriteError {
 /// Replaces `path` with `bytes` all at once (a temporary file in the same folder,
 /// synced, then renamed over it). Creates the folder if needed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let file = synced_temp_file(path, bytes)?;
+    file.persist(path).map_err(|e| WriteError { path: path.to_path_buf(), source: e.error })?;
+    Ok(())
+}
+
+/// Writes a new file atomically; fails if `path` exists, so a user's file is never
+/// overwritten.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let file = synced_temp_file(path, bytes)?;
+    file.persist_noclobber(path).map_err(|e| WriteError { path: path.to_path_buf(), source: e.error })?;
+    Ok(())
+}
+
+/// `bytes` in a synced temporary file beside `path` (same file system, so the final
+/// rename is atomic); the folder is created if needed.
+fn synced_temp_file(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
     let error = |source| WriteError { path: path.to_path_buf(), source };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
     file.write_all(bytes).and_then(|()| file.as_file().sync_all()).map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+    Ok(file)
 }

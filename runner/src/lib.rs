@@ -16,6 +16,8 @@ pub mod fs;
 pub mod guest;
 pub mod guest_build;
 pub mod host;
+pub mod kwctl;
+pub mod relay;
 pub mod report;
 pub mod run;
 

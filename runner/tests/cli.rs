@@ -66,14 +66,16 @@ fn an_undocumented_divergence_exits_1_and_names_sdk_op_path_and_values() {
 }
 
 #[test]
-fn a_divergence_the_case_documents_exits_0() {
+fn a_met_case_expect_pins_behaviour_but_does_not_accept_the_divergence() {
     let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let expect = r#",
   "expect": {"guests": {"rust": {"outcome": "ok", "kind": "image"}, "go": {"outcome": "error"}}}"#;
     std::fs::write(cases.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", expect)).unwrap();
     let output = run_cases(cases.path(), reports.path());
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
-    assert!(text(&output.stdout).contains("EXPECTED     oci_manifest  cli/no-media-type"));
+    // Accepting a divergence is the expectations list's job (tests/expectations.rs).
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("DIVERGE      oci_manifest  cli/no-media-type"));
+    assert!(!text(&output.stdout).contains("expectation unmet"));
 }
 
 #[test]
@@ -139,4 +141,54 @@ fn usage_errors_exit_2() {
     let output = kwconform(&["run", "--cases", &dir.path().display().to_string(), "--only", "nothing/*"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("no case id matches"));
+}
+
+#[test]
+fn relay_prints_what_the_host_sends_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir(&raw).unwrap();
+    let manifest = r#"{"layers": [], "schemaVersion": 2, "extra": 1,
+        "config": {"size": 2, "mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"}}"#;
+    std::fs::write(raw.join("m.json"), manifest).unwrap();
+    std::fs::write(raw.join("schema1.json"), r#"{"schemaVersion": 1}"#).unwrap();
+
+    let one = kwconform(&["relay", &raw.join("m.json").display().to_string()]);
+    assert_eq!(one.status.code(), Some(0));
+    assert!(text(&one.stdout).starts_with(r#"{"schemaVersion":2,"config":{"mediaType":"#), "{}", text(&one.stdout));
+
+    let rejected = kwconform(&["relay", &raw.join("schema1.json").display().to_string()]);
+    assert_eq!(rejected.status.code(), Some(1));
+    assert!(text(&rejected.stderr).contains("Callback evaluation failure: Unsupported schema version: 1"));
+
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("m.json"), "mine").unwrap();
+    let folder = kwconform(&["relay", &raw.display().to_string(), "--out", &out.display().to_string()]);
+    assert_eq!(folder.status.code(), Some(0), "{}", text(&folder.stderr));
+    assert!(text(&folder.stdout).contains("1 relayed responses written"), "{}", text(&folder.stdout));
+    assert_eq!(std::fs::read_to_string(out.join("m.json")).unwrap(), "mine");
+    assert!(std::fs::read_to_string(out.join("schema1.json.host-error")).unwrap().contains("schema version"));
+}
+
+#[test]
+fn run_relay_shows_the_guests_what_the_host_would_send() {
+    let (cases, reports) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A schema 1 document: raw, the SDKs disagree on nothing useful; relayed, the host
+    // rejects it and both SDKs see the same host error.
+    let case = r#"{"id": "r/schema1", "description": "schema 1", "op": "oci_manifest", "image": "a/b:c",
+        "origin": "registry-raw", "response": {"json": {"schemaVersion": 1, "name": "a/b", "tag": "c"}}}"#;
+    std::fs::write(cases.path().join("c.json"), case).unwrap();
+    let mut args = vec!["run".to_string(), "--relay".into(), "--cases".into(), cases.path().display().to_string()];
+    args.extend(["--report".into(), reports.path().display().to_string()]);
+    args.extend(guest_args());
+    let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let report: Report = serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
+    let result = &report.results[0];
+    assert_eq!(
+        result.response,
+        kwconform::report::ResponseEntry::HostError("Callback evaluation failure: Unsupported schema version: 1".into())
+    );
+    assert!(result.tags.contains(&"relayed".to_string()));
 }

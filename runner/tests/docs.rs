@@ -4,16 +4,18 @@
 use std::path::PathBuf;
 
 use kwconform::guest_build::Project;
+use kwconform::case::CaseFile;
+use kwconform::expectations::ExpectationsFile;
 use kwconform::report::Report;
 
 fn docs() -> PathBuf {
     Project::this_checkout().root.join("docs")
 }
 
-#[test]
-fn the_report_schema_in_docs_is_generated_from_the_report_types() {
-    let path = docs().join("report.schema.json");
-    let generated = serde_json::to_string_pretty(&schemars::schema_for!(Report)).unwrap() + "\n";
+/// Compares a committed schema with the one generated from the Rust types.
+fn check_schema(file: &str, schema: schemars::Schema) {
+    let path = docs().join(file);
+    let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     if std::env::var_os("KWCONFORM_BLESS").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
@@ -23,6 +25,13 @@ fn the_report_schema_in_docs_is_generated_from_the_report_types() {
         "{} is stale: run `KWCONFORM_BLESS=1 cargo test --test docs` and commit it",
         path.display()
     );
+}
+
+#[test]
+fn the_schemas_in_docs_are_generated_from_the_types() {
+    check_schema("report.schema.json", schemars::schema_for!(Report));
+    check_schema("case.schema.json", schemars::schema_for!(CaseFile));
+    check_schema("expectations.schema.json", schemars::schema_for!(ExpectationsFile));
 }
 
 /// Fenced blocks whose info string is `json case` in a Markdown file.

@@ -21,7 +21,8 @@ fn args(list: &[&str]) -> Vec<String> {
 
 /// `run` over a case folder with the real guests.
 fn run(cases: &Path, report: &Path) -> Output {
-    let mut a = args(&["run", "--cases", &cases.display().to_string(), "--report", &report.display().to_string()]);
+    let mut a =
+        args(&["run", "--cases", &cases.display().to_string(), "--report", &report.display().to_string()]);
     for g in common::guest_specs() {
         a.extend(args(&["--guest", &format!("{}={}", g.name, g.path.display())]));
     }
@@ -154,7 +155,10 @@ fn entries_must_name_existing_cases_and_check_says_where() {
     let output = kwconform(&args(&["check", "--cases", &cases.path().display().to_string()]));
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&format!("{}:2:4: expectation names case \"t/gone\"", list.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2:4: expectation names case \"t/gone\"", list.display())),
+        "{stderr}"
+    );
 }
 
 #[test]

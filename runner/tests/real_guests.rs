@@ -238,8 +238,10 @@ fn the_shipped_corpus_runs_with_nothing_unexpected() {
     let project = Project::this_checkout();
     let cases = kwconform::case::load_cases(&[project.cases_dir()]).expect("the corpus loads");
     let list = project.cases_dir().join(kwconform::expectations::FILE_NAME);
-    let expectations = kwconform::expectations::Expectations::load(&list).expect("the expectations list loads");
-    let runner = Runner::new(engine(), common::guest_specs(), |_| {}).unwrap().with_expectations(expectations);
+    let expectations =
+        kwconform::expectations::Expectations::load(&list).expect("the expectations list loads");
+    let runner =
+        Runner::new(engine(), common::guest_specs(), |_| {}).unwrap().with_expectations(expectations);
     let results = runner.run(&cases, |_| {});
     let report = kwconform::report::Report::from_results(&results);
     let unexpected: Vec<String> = report

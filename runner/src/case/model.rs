@@ -60,6 +60,8 @@ pub enum Origin {
     RegistryRaw,
     /// Written by hand to exercise one behaviour.
     Synthetic,
+    /// An exchange recorded by `kwctl run --record-host-capabilities-interactions`.
+    KwctlSession,
 }
 
 /// The host's answer to the guest's host call.

@@ -10,8 +10,8 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::model::{Counts, GuestEntry, GuestResultEntry, Report, ResultEntry};
-use crate::expectations::{Judgement, Signature};
 use crate::compare::Verdict;
+use crate::expectations::{Judgement, Signature};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -62,7 +62,8 @@ pub fn render_result(
         Judgement::Stale => writeln!(out, "  {RED}stale expectation: now agrees, remove it{RED:#}")?,
         Judgement::Changed { recorded } => {
             writeln!(out, "  {RED}diverges differently than recorded in the expectations list{RED:#}")?;
-            let show = |s: &Signature| serde_json::to_string_pretty(s).expect("a signature serialises") + "\n";
+            let show =
+                |s: &Signature| serde_json::to_string_pretty(s).expect("a signature serialises") + "\n";
             let (old, new) = (show(recorded), show(&r.signature));
             let diff = TextDiff::from_lines(&old, &new);
             for line in diff.unified_diff().context_radius(2).header("recorded", "now").to_string().lines() {

@@ -1,17 +1,19 @@
 //! Command-line options, converted into library calls.
 
-use std::io::Write;
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use globset::Glob;
-use kwconform::case::{self, Case, CaseErrors, Op};
-use kwconform::expectations::{self, Expectations, ExpectationsFile};
+use kwconform::case::{self, Case, CaseErrors, HostResponse, Op};
 use kwconform::exit_codes;
+use kwconform::expectations::{self, Expectations, ExpectationsFile};
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
+use kwconform::kwctl;
+use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
 use kwconform::run::{Event, GuestSpec, Runner};
 
@@ -37,6 +39,45 @@ enum Command {
     Expectations(ExpectationsCommand),
     /// Validate every case file and the expectations list; exit 2 on any problem.
     Check(CheckArgs),
+    /// Show what the real Kubewarden host sends for raw registry responses (oci-client).
+    Relay(RelayArgs),
+    /// Turn every OCI exchange of a kwctl session file into a case file.
+    ImportKwctl {
+        /// A file written by `kwctl run --record-host-capabilities-interactions`.
+        session: PathBuf,
+        /// Where to write the case files [default: cases/]. Existing files are left alone.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write a case as a kwctl session, for `kwctl run --replay-host-capabilities-interactions`.
+    ExportKwctl {
+        /// The case id.
+        case: String,
+        /// A folder of case files (repeatable) [default: cases/].
+        #[arg(long = "cases", value_name = "DIR")]
+        cases: Vec<PathBuf>,
+        /// Write the session here (a new file) instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RelayArgs {
+    /// A raw response file, or a folder of them (the rules of `run --raw`).
+    #[arg(required_unless_present = "twins", conflicts_with = "twins")]
+    path: Option<PathBuf>,
+    /// The operation the raw responses answer.
+    #[arg(long, value_parser = parse_op, default_value = "oci_manifest")]
+    op: Op,
+    /// Write each relayed response under DIR (a rejected one as `<name>.host-error`)
+    /// instead of printing it; required for a folder. Existing files are left alone.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write a host-relayed twin case file into --out for every registry-raw case under
+    /// CASES (ids `<op>/relayed/...`). Existing files are left alone.
+    #[arg(long, value_name = "CASES", requires = "out")]
+    twins: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -87,6 +128,9 @@ struct RunArgs {
     /// Where to write report.json [default: reports/latest].
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    /// Pass every response through the real host's relay (oci-client) first.
+    #[arg(long)]
+    relay: bool,
     /// Per-invocation deadline of a guest, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
@@ -121,6 +165,11 @@ pub fn main() -> i32 {
             update_expectations(&project, report, file)
         }
         Command::Check(args) => check(&project, args),
+        Command::Relay(args) => relay(args),
+        Command::ImportKwctl { session, out } => {
+            import_kwctl(&session, &out.unwrap_or_else(|| project.cases_dir()))
+        }
+        Command::ExportKwctl { case, cases, out } => export_kwctl(&project, &case, &cases, out.as_deref()),
     };
     result.unwrap_or_else(|error| {
         eprintln!("kwconform: error: {error}");
@@ -149,9 +198,14 @@ fn run(project: &Project, args: RunArgs) -> CliResult {
     let all_cases = load_cases(project, &args)?;
     let expectations = match &args.raw {
         Some(_) => Expectations::default(),
-        None => load_expectations(&case_roots(project, &args.cases), args.expectations.as_deref(), &all_cases)?,
+        None => {
+            load_expectations(&case_roots(project, &args.cases), args.expectations.as_deref(), &all_cases)?
+        }
     };
-    let cases = select_cases(all_cases, args.only.as_deref())?;
+    let mut cases = select_cases(all_cases, args.only.as_deref())?;
+    if args.relay {
+        cases = relay_cases(cases);
+    }
     let specs = if args.guests.is_empty() {
         project.build_default_guests(&mut std::io::stderr())?
     } else {
@@ -189,6 +243,129 @@ fn run(project: &Project, args: RunArgs) -> CliResult {
     let path = report::write_json(&report, &args.report.unwrap_or_else(|| project.reports_dir()))?;
     writeln!(out, "report: {}", path.display())?;
     Ok(if report.passed() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+}
+
+/// The cases as the host would relay them; those the relay cannot model are skipped.
+fn relay_cases(cases: Vec<Case>) -> Vec<Case> {
+    cases
+        .into_iter()
+        .filter_map(|case| match relay::relayed_case(&case) {
+            Ok(relayed) => Some(relayed),
+            Err(e) => {
+                eprintln!("kwconform: skipped {} under --relay: {e}", case.id);
+                None
+            }
+        })
+        .collect()
+}
+
+fn relay(args: RelayArgs) -> CliResult {
+    let out = args.out.as_deref();
+    if let (Some(cases_dir), Some(out)) = (&args.twins, out) {
+        return write_twins(cases_dir, out);
+    }
+    let path = args.path.expect("clap requires a path without --twins");
+    let responses: Vec<(String, HostResponse)> = if path.is_dir() {
+        case::load_raw_dir(&path, args.op)?.0.into_iter().map(|c| (c.id, c.response)).collect()
+    } else {
+        let bytes = std::fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        vec![(name, HostResponse::Success(bytes))]
+    };
+    let Some(out) = out else {
+        let [(_, response)] = responses.as_slice() else {
+            return Err("relaying a folder needs --out DIR".into());
+        };
+        return Ok(match relay::relay(args.op, response)? {
+            HostResponse::Success(bytes) => {
+                std::io::stdout().write_all(&bytes)?;
+                println!();
+                exit_codes::SUCCESS
+            }
+            HostResponse::Error(message) => {
+                eprintln!("{message}");
+                exit_codes::UNEXPECTED
+            }
+        });
+    };
+    let (mut written, mut kept) = (0, 0);
+    for (id, response) in responses {
+        let (name, bytes) = match relay::relay(args.op, &response)? {
+            HostResponse::Success(bytes) => (id, bytes),
+            HostResponse::Error(message) => (format!("{id}.host-error"), message.into_bytes()),
+        };
+        match kwconform::fs::write_new(&out.join(&name), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!("{written} relayed responses written to {}, {kept} existing files left alone", out.display());
+    Ok(exit_codes::SUCCESS)
+}
+
+fn write_twins(cases_dir: &Path, out: &Path) -> CliResult {
+    let cases = case::load_cases(&[cases_dir.to_path_buf()])?;
+    let (mut written, mut kept, mut skipped) = (0, 0, 0);
+    for case in cases.iter().filter(|c| c.origin == case::Origin::RegistryRaw) {
+        let twin = match relay::twin(case) {
+            Ok(twin) => twin,
+            Err(e) => {
+                eprintln!("kwconform: no twin for {}: {e}", case.id);
+                skipped += 1;
+                continue;
+            }
+        };
+        let mut bytes = serde_json::to_vec_pretty(&twin)?;
+        bytes.push(b'\n');
+        match kwconform::fs::write_new(&out.join(format!("{}.json", twin.id)), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "{written} twin cases written under {}, {kept} existing left alone, {skipped} not relayable",
+        out.display()
+    );
+    Ok(exit_codes::SUCCESS)
+}
+
+fn import_kwctl(session: &Path, out: &Path) -> CliResult {
+    let (cases, skipped) = kwctl::import(session)?;
+    for s in &skipped {
+        println!("skipped exchange {}: {} is not an OCI manifest fetch", s.index, s.request);
+    }
+    let (mut written, mut kept) = (0, 0);
+    for case in &cases {
+        let mut bytes = serde_json::to_vec_pretty(case)?;
+        bytes.push(b'\n');
+        match kwconform::fs::write_new(&out.join(format!("{}.json", case.id)), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "{written} cases written under {}, {kept} existing left alone, {} exchanges skipped",
+        out.display(),
+        skipped.len()
+    );
+    Ok(exit_codes::SUCCESS)
+}
+
+fn export_kwctl(project: &Project, id: &str, roots: &[PathBuf], out: Option<&Path>) -> CliResult {
+    let cases = case::load_cases(&case_roots(project, roots))?;
+    let case = cases.iter().find(|c| c.id == id).ok_or_else(|| format!("no case has the id {id:?}"))?;
+    let session = kwctl::export(case)?;
+    match out {
+        Some(path) => {
+            kwconform::fs::write_new(path, session.as_bytes())?;
+            println!("wrote {}", path.display());
+        }
+        None => print!("{session}"),
+    }
+    Ok(exit_codes::SUCCESS)
 }
 
 fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn std::error::Error>> {
@@ -238,7 +415,8 @@ fn update_expectations(project: &Project, report: Option<PathBuf>, file: Option<
     let file = file.unwrap_or_else(|| project.cases_dir().join(expectations::FILE_NAME));
     let existing = if file.is_file() {
         let text = std::fs::read_to_string(&file)?;
-        serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?
     } else {
         ExpectationsFile::default()
     };
