@@ -155,7 +155,11 @@ fn relay_prints_what_the_host_sends_and_never_overwrites() {
 
     let one = kwconform(&["relay", &raw.join("m.json").display().to_string()]);
     assert_eq!(one.status.code(), Some(0));
-    assert!(text(&one.stdout).starts_with(r#"{"schemaVersion":2,"config":{"mediaType":"#), "{}", text(&one.stdout));
+    assert!(
+        text(&one.stdout).starts_with(r#"{"schemaVersion":2,"config":{"mediaType":"#),
+        "{}",
+        text(&one.stdout)
+    );
 
     let rejected = kwconform(&["relay", &raw.join("schema1.json").display().to_string()]);
     assert_eq!(rejected.status.code(), Some(1));
@@ -179,16 +183,20 @@ fn run_relay_shows_the_guests_what_the_host_would_send() {
     let case = r#"{"id": "r/schema1", "description": "schema 1", "op": "oci_manifest", "image": "a/b:c",
         "origin": "registry-raw", "response": {"json": {"schemaVersion": 1, "name": "a/b", "tag": "c"}}}"#;
     std::fs::write(cases.path().join("c.json"), case).unwrap();
-    let mut args = vec!["run".to_string(), "--relay".into(), "--cases".into(), cases.path().display().to_string()];
+    let mut args =
+        vec!["run".to_string(), "--relay".into(), "--cases".into(), cases.path().display().to_string()];
     args.extend(["--report".into(), reports.path().display().to_string()]);
     args.extend(guest_args());
     let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
-    let report: Report = serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
+    let report: Report =
+        serde_json::from_slice(&std::fs::read(reports.path().join("report.json")).unwrap()).unwrap();
     let result = &report.results[0];
     assert_eq!(
         result.response,
-        kwconform::report::ResponseEntry::HostError("Callback evaluation failure: Unsupported schema version: 1".into())
+        kwconform::report::ResponseEntry::HostError(
+            "Callback evaluation failure: Unsupported schema version: 1".into()
+        )
     );
     assert!(result.tags.contains(&"relayed".to_string()));
 }

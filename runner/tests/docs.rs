@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use kwconform::guest_build::Project;
 use kwconform::case::CaseFile;
 use kwconform::expectations::ExpectationsFile;
+use kwconform::guest_build::Project;
 use kwconform::report::Report;
 
 fn docs() -> PathBuf {

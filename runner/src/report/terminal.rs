@@ -34,7 +34,7 @@ pub fn render_result(
 ) -> io::Result<()> {
     let (label, style) = match (&r.judgement, r.verdict) {
         _ if r.unexpected && r.expectation.status == "unmet" => ("UNMET", RED),
-        (Judgement::Agree, _) if !opts.verbose => return Ok(()),
+        _ if !r.unexpected && !opts.verbose => return Ok(()),
         (Judgement::Agree, _) => ("AGREE", GREEN),
         (Judgement::Expected { .. }, _) => ("EXPECTED", DIM),
         (Judgement::Informational, _) => ("INFO", DIM),
@@ -45,17 +45,14 @@ pub fn render_result(
         (Judgement::Inconclusive, _) => ("INCONCLUSIVE", YELLOW),
     };
     writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
-    if !r.unexpected && !opts.verbose {
+    if let Judgement::Expected { reason } = &r.judgement {
         let outcomes: Vec<String> = in_guest_order(&r.guests, guests)
             .map(|(name, g)| format!("{name} {}", outcome_label(g)))
             .collect();
         let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
-        return writeln!(
-            out,
-            "{DIM}             {}; differs at {}{DIM:#}",
-            outcomes.join(", "),
-            paths.join(", ")
-        );
+        writeln!(out, "{DIM}             {}; differs at {}{DIM:#}", outcomes.join(", "), paths.join(", "))?;
+        let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
+        return writeln!(out, "{DIM}             {reason}{DIM:#}");
     }
     writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
     match &r.judgement {
@@ -189,6 +186,13 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         row(out, op, counts)?;
     }
     row(out, "total", &report.summary.total)?;
+    let accepted = report.summary.total.expected;
+    if accepted > 0 {
+        writeln!(
+            out,
+            "{DIM}{accepted} divergences are expected (cases/expectations.json); -v lists them{DIM:#}"
+        )?;
+    }
     if !report.summary.equivalences.is_empty() {
         let applied: Vec<String> =
             report.summary.equivalences.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
