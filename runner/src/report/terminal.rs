@@ -190,7 +190,7 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     if accepted > 0 {
         writeln!(
             out,
-            "{DIM}{accepted} divergences are expected (cases/expectations.json); -v lists them{DIM:#}"
+            "{DIM}expected divergences: {accepted} (in the expectations list; -v shows each){DIM:#}"
         )?;
     }
     if !report.summary.equivalences.is_empty() {
