@@ -13,6 +13,7 @@ pub mod compare;
 pub mod equality;
 pub mod expectations;
 pub mod fs;
+pub mod fuzz;
 pub mod guest;
 pub mod guest_build;
 pub mod host;

@@ -62,6 +62,8 @@ pub enum Origin {
     Synthetic,
     /// An exchange recorded by `kwctl run --record-host-capabilities-interactions`.
     KwctlSession,
+    /// Found and shrunk by `kwconform fuzz`.
+    Fuzz,
 }
 
 /// The host's answer to the guest's host call.

@@ -1,0 +1,66 @@
+//! Saving a shrunk disagreement as a regular, portable case file.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use super::oracle::{Class, IMAGE};
+use crate::case::{
+    CaseFile, Expect, GuestExpectation, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
+};
+use crate::fs::{WriteError, write_new};
+
+/// The tag that records a saved case's class, so later runs know it is covered.
+pub const CLASS_TAG: &str = "fuzz-class:";
+
+/// Where and under which id a class's case is saved: `<out>/<op>/<class>.json`,
+/// id `fuzz/<op>/<class>`.
+pub fn case_path(out: &Path, class: &Class) -> (String, PathBuf) {
+    let id = format!("fuzz/{}/{}", class.op.name(), class.id());
+    (id, out.join(class.op.name()).join(format!("{}.json", class.id())))
+}
+
+/// Writes the case atomically; an existing file is never overwritten (`AlreadyExists`).
+pub fn save(
+    out: &Path,
+    class: &Class,
+    bytes: &[u8],
+    found_by: &str,
+) -> Result<(String, PathBuf), WriteError> {
+    let (id, path) = case_path(out, class);
+    let response = match std::str::from_utf8(bytes) {
+        Ok(text) => ResponseSpec::Text(text.to_string()),
+        Err(_) => ResponseSpec::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    };
+    let guests =
+        class.outcomes.iter().map(|(guest, outcome)| (guest.clone(), expectation(outcome))).collect();
+    let file = CaseFile {
+        id: id.clone(),
+        description: format!("Found by kwconform fuzz: {}.", class.summary()),
+        op: class.op,
+        image: IMAGE.into(),
+        response,
+        origin: Origin::Fuzz,
+        provenance: Some(Provenance { note: Some(found_by.to_string()), ..Provenance::default() }),
+        spec: None,
+        tags: vec!["fuzz".into(), format!("{CLASS_TAG}{}", class.id())],
+        level: Level::Required,
+        expect: Some(Expect { guests }),
+    };
+    let mut json = serde_json::to_vec_pretty(&file).expect("a case file serialises");
+    json.push(b'\n');
+    write_new(&path, &json)?;
+    Ok((id, path))
+}
+
+/// `ok/image` → outcome ok, kind image; `engine-error/trap` → engine-error.
+fn expectation(outcome: &str) -> GuestExpectation {
+    let (class, kind) = outcome.split_once('/').unwrap_or((outcome, ""));
+    match class {
+        "ok" => {
+            GuestExpectation { outcome: OutcomeClass::Ok, kind: (!kind.is_empty()).then(|| kind.to_string()) }
+        }
+        "error" => GuestExpectation { outcome: OutcomeClass::Error, kind: None },
+        _ => GuestExpectation { outcome: OutcomeClass::EngineError, kind: None },
+    }
+}

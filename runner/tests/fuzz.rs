@@ -1,0 +1,83 @@
+//! The fuzzer end to end, deterministically: a fixed seed finds a known class of
+//! divergence, shrinks it, and saves a case that `run` replays.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use kwconform::case::{self, Op};
+use kwconform::fuzz::{Budget, Covered, Evaluation, FuzzOptions, evaluate, fuzz};
+
+#[test]
+fn a_fixed_seed_finds_shrinks_and_saves_the_missing_media_type_class() {
+    let out = tempfile::tempdir().unwrap();
+    let options = FuzzOptions {
+        ops: vec![Op::OciManifest],
+        budget: Budget::Inputs(300),
+        seed: 1,
+        out: out.path().to_path_buf(),
+        command: "cargo test --test fuzz".into(),
+        max_shrink_steps: 300,
+    };
+    let runner = common::runner();
+    let summary = fuzz(runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
+    assert_eq!(summary.inputs, 300);
+
+    // Go rejects a manifest without a top-level mediaType, Rust decodes it by shape.
+    let class = summary
+        .classes
+        .iter()
+        .find(|c| c.summary == "go error, rust ok/image at /outcome")
+        .unwrap_or_else(|| {
+            panic!("not found among {:#?}", summary.classes.iter().map(|c| &c.summary).collect::<Vec<_>>())
+        });
+    let saved = class.saved_bytes.expect("a new class is saved");
+    assert!(saved < class.first_bytes, "shrunk from {} to {saved} bytes", class.first_bytes);
+
+    // The saved file is a valid case, and replaying it shows the same divergence.
+    let path = class.path.as_ref().unwrap();
+    let replayed = case::load_case_file(path).unwrap();
+    assert_eq!(replayed.id, *class.case.as_ref().unwrap());
+    let bytes = match &replayed.response {
+        case::HostResponse::Success(b) => b.clone(),
+        other => panic!("{other:?}"),
+    };
+    match evaluate(runner, Op::OciManifest, &bytes) {
+        Evaluation::Differ(c, _) => assert_eq!(c.id(), class.id),
+        Evaluation::Agree => panic!("the saved case no longer diverges"),
+    }
+    let result = runner.run_case(&replayed);
+    assert!(matches!(result.comparison.expectation, kwconform::compare::ExpectationStatus::Met));
+
+    // The same seed gives the same campaign; a class saved once is not saved again.
+    let again = fuzz(runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
+    let ids = |s: &kwconform::fuzz::FuzzSummary| {
+        s.classes.iter().map(|c| (c.id.clone(), c.hits)).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&again), ids(&summary));
+    assert!(again.classes.iter().all(|c| c.case.is_none() && c.known), "nothing is saved twice");
+}
+
+#[test]
+fn known_classes_are_counted_not_saved() {
+    let out = tempfile::tempdir().unwrap();
+    let options = FuzzOptions {
+        ops: vec![Op::ManifestDigest],
+        budget: Budget::Inputs(60),
+        seed: 3,
+        out: out.path().to_path_buf(),
+        command: "cargo test --test fuzz".into(),
+        max_shrink_steps: 100,
+    };
+    let runner = common::runner();
+    let first = fuzz(runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
+    let mut known = Covered::default();
+    for id in first.classes.iter().map(|c| c.id.clone()) {
+        known.add_id(id);
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let options = FuzzOptions { out: fresh.path().to_path_buf(), ..options };
+    let second = fuzz(runner, &options, &known, &AtomicBool::new(false), |_| {}).unwrap();
+    assert!(second.classes.iter().all(|c| c.known && c.case.is_none()));
+    assert_eq!(std::fs::read_dir(fresh.path()).unwrap().count(), 0);
+}
