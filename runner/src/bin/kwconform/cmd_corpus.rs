@@ -1,0 +1,168 @@
+//! Maintaining the corpus: `check`, `expectations update`, `relay`, `import-kwctl`,
+//! `export-kwctl`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use kwconform::case::{self, HostResponse};
+use kwconform::exit_codes;
+use kwconform::expectations::{self, ExpectationsFile};
+use kwconform::guest_build::Project;
+use kwconform::report::Report;
+use kwconform::{kwctl, relay};
+
+use crate::cli::{CheckArgs, CliResult, RelayArgs, case_roots, load_expectations};
+
+pub fn relay(args: RelayArgs) -> CliResult {
+    let out = args.out.as_deref();
+    if let (Some(cases_dir), Some(out)) = (&args.twins, out) {
+        return write_twins(cases_dir, out);
+    }
+    let path = args.path.expect("clap requires a path without --twins");
+    let responses: Vec<(String, HostResponse)> = if path.is_dir() {
+        case::load_raw_dir(&path, args.op)?.0.into_iter().map(|c| (c.id, c.response)).collect()
+    } else {
+        let bytes = std::fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        vec![(name, HostResponse::Success(bytes))]
+    };
+    let Some(out) = out else {
+        let [(_, response)] = responses.as_slice() else {
+            return Err("relaying a folder needs --out DIR".into());
+        };
+        return Ok(match relay::relay(args.op, response)? {
+            HostResponse::Success(bytes) => {
+                std::io::stdout().write_all(&bytes)?;
+                println!();
+                exit_codes::SUCCESS
+            }
+            HostResponse::Error(message) => {
+                eprintln!("{message}");
+                exit_codes::UNEXPECTED
+            }
+        });
+    };
+    let (mut written, mut kept) = (0, 0);
+    for (id, response) in responses {
+        let (name, bytes) = match relay::relay(args.op, &response)? {
+            HostResponse::Success(bytes) => (id, bytes),
+            HostResponse::Error(message) => (format!("{id}.host-error"), message.into_bytes()),
+        };
+        match kwconform::fs::write_new(&out.join(&name), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!("{written} relayed responses written to {}, {kept} existing files left alone", out.display());
+    Ok(exit_codes::SUCCESS)
+}
+
+fn write_twins(cases_dir: &Path, out: &Path) -> CliResult {
+    let cases = case::load_cases(&[cases_dir.to_path_buf()])?;
+    let (mut written, mut kept, mut skipped) = (0, 0, 0);
+    for case in cases.iter().filter(|c| c.origin == case::Origin::RegistryRaw) {
+        let twin = match relay::twin(case) {
+            Ok(twin) => twin,
+            Err(e) => {
+                eprintln!("kwconform: no twin for {}: {e}", case.id);
+                skipped += 1;
+                continue;
+            }
+        };
+        let mut bytes = serde_json::to_vec_pretty(&twin)?;
+        bytes.push(b'\n');
+        match kwconform::fs::write_new(&out.join(format!("{}.json", twin.id)), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "{written} twin cases written under {}, {kept} existing left alone, {skipped} not relayable",
+        out.display()
+    );
+    Ok(exit_codes::SUCCESS)
+}
+
+pub fn import_kwctl(session: &Path, out: &Path) -> CliResult {
+    let (cases, skipped) = kwctl::import(session)?;
+    for s in &skipped {
+        println!("skipped exchange {}: {} is not an OCI manifest fetch", s.index, s.request);
+    }
+    let (mut written, mut kept) = (0, 0);
+    for case in &cases {
+        let mut bytes = serde_json::to_vec_pretty(case)?;
+        bytes.push(b'\n');
+        match kwconform::fs::write_new(&out.join(format!("{}.json", case.id)), &bytes) {
+            Ok(()) => written += 1,
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "{written} cases written under {}, {kept} existing left alone, {} exchanges skipped",
+        out.display(),
+        skipped.len()
+    );
+    Ok(exit_codes::SUCCESS)
+}
+
+pub fn export_kwctl(project: &Project, id: &str, roots: &[PathBuf], out: Option<&Path>) -> CliResult {
+    let cases = case::load_cases(&case_roots(project, roots))?;
+    let case = cases.iter().find(|c| c.id == id).ok_or_else(|| format!("no case has the id {id:?}"))?;
+    let session = kwctl::export(case)?;
+    match out {
+        Some(path) => {
+            kwconform::fs::write_new(path, session.as_bytes())?;
+            println!("wrote {}", path.display());
+        }
+        None => print!("{session}"),
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+pub fn update_expectations(project: &Project, report: Option<PathBuf>, file: Option<PathBuf>) -> CliResult {
+    let report_path = report.unwrap_or_else(|| project.reports_dir()).join("report.json");
+    let report: Report = serde_json::from_slice(
+        &std::fs::read(&report_path).map_err(|e| format!("failed to read {}: {e}", report_path.display()))?,
+    )
+    .map_err(|e| format!("failed to read {}: {e}", report_path.display()))?;
+    let file = file.unwrap_or_else(|| project.cases_dir().join(expectations::FILE_NAME));
+    let existing = if file.is_file() {
+        let text = std::fs::read_to_string(&file)?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?
+    } else {
+        ExpectationsFile::default()
+    };
+    let (updated, summary) = expectations::update(&existing, &report.results, &report.guests);
+    let mut bytes = serde_json::to_vec_pretty(&updated)?;
+    bytes.push(b'\n');
+    kwconform::fs::write_atomically(&file, &bytes)?;
+    println!(
+        "{}: {} added, {} changed, {} removed, {} entries in all",
+        file.display(),
+        summary.added.len(),
+        summary.changed.len(),
+        summary.removed.len(),
+        updated.expectations.len()
+    );
+    for case in &summary.needing_reason {
+        println!("  needs a reason: {case}");
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+pub fn check(project: &Project, args: CheckArgs) -> CliResult {
+    let roots = case_roots(project, &args.cases);
+    let cases = case::load_cases(&roots)?;
+    let expectations = load_expectations(&roots, args.expectations.as_deref(), &cases)?;
+    let listed = expectations.entries().count();
+    let unexplained = expectations.entries().filter(|e| e.reason.is_none()).count();
+    println!("{} cases and {listed} expectations are valid", cases.len());
+    if unexplained > 0 {
+        println!("{unexplained} expectations still need a reason");
+    }
+    Ok(exit_codes::SUCCESS)
+}

@@ -1,0 +1,115 @@
+//! `run` and `build-guests`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use globset::Glob;
+use kwconform::case::{self, Case};
+use kwconform::exit_codes;
+use kwconform::expectations::Expectations;
+use kwconform::guest_build::Project;
+use kwconform::host::{HostEngine, Limits};
+use kwconform::relay;
+use kwconform::report::{self, Report, TerminalOptions};
+use kwconform::run::{Event, Runner};
+
+use crate::cli::{CliResult, RunArgs, case_roots, load_expectations};
+
+pub fn build_guests(project: &Project) -> CliResult {
+    let mut log = std::io::stderr();
+    let specs = project.build_default_guests(&mut log)?;
+    project.build_tinygo_guest(&mut log)?;
+    for spec in specs {
+        println!("{}\t{}", spec.name, spec.path.display());
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+pub fn run(project: &Project, args: RunArgs) -> CliResult {
+    let all_cases = load_cases(project, &args)?;
+    let expectations = match &args.raw {
+        Some(_) => Expectations::default(),
+        None => {
+            load_expectations(&case_roots(project, &args.cases), args.expectations.as_deref(), &all_cases)?
+        }
+    };
+    let mut cases = select_cases(all_cases, args.only.as_deref())?;
+    if args.relay {
+        cases = relay_cases(cases);
+    }
+    let specs = if args.guests.is_empty() {
+        project.build_default_guests(&mut std::io::stderr())?
+    } else {
+        args.guests
+    };
+    let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
+    let mut out = anstream::stdout();
+    let engine = HostEngine::new(limits)?.with_module_cache(project.module_cache_dir());
+    let runner = Runner::new(engine, &specs, |event| {
+        if let Event::GuestLoaded { guest, elapsed } = event {
+            let _ = writeln!(
+                out,
+                "guest {:<6} {} {} ({}, sha256 {}…, loaded in {:.1} s)",
+                guest.name,
+                guest.sdk,
+                guest.sdk_version,
+                guest.abi,
+                &guest.module_sha256[..12],
+                elapsed.as_secs_f64()
+            );
+        }
+    })?
+    .with_expectations(expectations);
+    let guests = Report::guest_entries(runner.guests());
+    let options = TerminalOptions { verbose: args.verbose };
+    writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
+    let results = runner.run(&cases, |event| {
+        if let Event::CaseFinished { result, .. } = event {
+            let entry = Report::result_entry(result);
+            let _ = report::render_result(&mut out, &entry, &guests, options);
+        }
+    });
+    let report = Report::from_results(&results);
+    report::render_summary(&mut out, &report)?;
+    let path = report::write_json(&report, &args.report.unwrap_or_else(|| project.reports_dir()))?;
+    writeln!(out, "report: {}", path.display())?;
+    Ok(if report.passed() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+}
+
+/// The cases as the host would relay them; those the relay cannot model are skipped.
+fn relay_cases(cases: Vec<Case>) -> Vec<Case> {
+    cases
+        .into_iter()
+        .filter_map(|case| match relay::relayed_case(&case) {
+            Ok(relayed) => Some(relayed),
+            Err(e) => {
+                eprintln!("kwconform: skipped {} under --relay: {e}", case.id);
+                None
+            }
+        })
+        .collect()
+}
+
+fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn std::error::Error>> {
+    if let (Some(dir), Some(op)) = (&args.raw, args.op) {
+        let (cases, skipped) = case::load_raw_dir(dir, op)?;
+        for path in skipped {
+            eprintln!(
+                "kwconform: skipped {} (not a response: see docs/case-format.md, raw folders)",
+                path.display()
+            );
+        }
+        return Ok(cases);
+    }
+    Ok(case::load_cases(&case_roots(project, &args.cases))?)
+}
+
+fn select_cases(cases: Vec<Case>, only: Option<&str>) -> Result<Vec<Case>, Box<dyn std::error::Error>> {
+    let Some(pattern) = only else { return Ok(cases) };
+    let glob = Glob::new(pattern)?.compile_matcher();
+    let selected: Vec<Case> = cases.into_iter().filter(|c| glob.is_match(&c.id)).collect();
+    if selected.is_empty() {
+        return Err(format!("no case id matches {pattern:?}").into());
+    }
+    Ok(selected)
+}
