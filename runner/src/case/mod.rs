@@ -2,6 +2,7 @@
 
 mod load;
 mod model;
+mod write;
 
 pub use load::{
     BODIES_DIR, CaseError, CaseErrors, compact_json, is_raw_exempt, line_column, load_case_file, load_cases,
@@ -11,3 +12,4 @@ pub use model::{
     Case, CaseFile, Expect, GuestExpectation, HostResponse, Level, Op, Origin, OutcomeClass, Provenance,
     ResponseSpec,
 };
+pub use write::write_case_file;

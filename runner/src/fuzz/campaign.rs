@@ -157,15 +157,14 @@ pub fn fuzz(
                     first.len(),
                     shrunk.len()
                 );
-                match save::save(&options.out, &class, &shrunk, &found_by) {
-                    Ok((case, path)) => {
+                match save::save(&options.out, &class, &shrunk, &found_by)? {
+                    Some((case, path)) => {
                         record.case = Some(case);
                         record.path = Some(path);
                         record.saved_bytes = Some(shrunk.len());
                         on_event(FuzzEvent::Saved { class: record });
                     }
-                    Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => record.known = true,
-                    Err(e) => return Err(e),
+                    None => record.known = true,
                 }
             }
         }

@@ -7,8 +7,9 @@ use base64::Engine as _;
 use super::oracle::{Class, IMAGE};
 use crate::case::{
     CaseFile, Expect, GuestExpectation, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
+    write_case_file,
 };
-use crate::fs::{WriteError, write_new};
+use crate::fs::WriteError;
 
 /// The tag that records a saved case's class, so later runs know it is covered.
 pub const CLASS_TAG: &str = "fuzz-class:";
@@ -20,13 +21,14 @@ pub fn case_path(out: &Path, class: &Class) -> (String, PathBuf) {
     (id, out.join(class.op.name()).join(format!("{}.json", class.id())))
 }
 
-/// Writes the case atomically; an existing file is never overwritten (`AlreadyExists`).
+/// Writes the case atomically; `Ok(None)` when a file for the class is already there
+/// (it is never overwritten).
 pub fn save(
     out: &Path,
     class: &Class,
     bytes: &[u8],
     found_by: &str,
-) -> Result<(String, PathBuf), WriteError> {
+) -> Result<Option<(String, PathBuf)>, WriteError> {
     let (id, path) = case_path(out, class);
     let response = match std::str::from_utf8(bytes) {
         Ok(text) => ResponseSpec::Text(text.to_string()),
@@ -47,10 +49,7 @@ pub fn save(
         level: Level::Required,
         expect: Some(Expect { guests }),
     };
-    let mut json = serde_json::to_vec_pretty(&file).expect("a case file serialises");
-    json.push(b'\n');
-    write_new(&path, &json)?;
-    Ok((id, path))
+    Ok(write_case_file(&path, &file)?.then_some((id, path)))
 }
 
 /// `ok/image` → outcome ok, kind image; `engine-error/trap` → engine-error.

@@ -70,12 +70,9 @@ fn write_twins(cases_dir: &Path, out: &Path) -> CliResult {
                 continue;
             }
         };
-        let mut bytes = serde_json::to_vec_pretty(&twin)?;
-        bytes.push(b'\n');
-        match kwconform::fs::write_new(&out.join(format!("{}.json", twin.id)), &bytes) {
-            Ok(()) => written += 1,
-            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
-            Err(e) => return Err(e.into()),
+        match case::write_case_file(&out.join(format!("{}.json", twin.id)), &twin)? {
+            true => written += 1,
+            false => kept += 1,
         }
     }
     println!(
@@ -92,12 +89,9 @@ pub fn import_kwctl(session: &Path, out: &Path) -> CliResult {
     }
     let (mut written, mut kept) = (0, 0);
     for case in &cases {
-        let mut bytes = serde_json::to_vec_pretty(case)?;
-        bytes.push(b'\n');
-        match kwconform::fs::write_new(&out.join(format!("{}.json", case.id)), &bytes) {
-            Ok(()) => written += 1,
-            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => kept += 1,
-            Err(e) => return Err(e.into()),
+        match case::write_case_file(&out.join(format!("{}.json", case.id)), case)? {
+            true => written += 1,
+            false => kept += 1,
         }
     }
     println!(
