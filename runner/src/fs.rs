@@ -36,5 +36,11 @@ fn synced_temp_file(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile
     std::fs::create_dir_all(dir).map_err(error)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
     file.write_all(bytes).and_then(|()| file.as_file().sync_all()).map_err(error)?;
+    // Temporary files are private; what kwconform writes is for people and CI to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(error)?;
+    }
     Ok(file)
 }

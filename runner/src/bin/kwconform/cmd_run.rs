@@ -71,7 +71,7 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     });
     let report = Report::from_results(&results);
     report::render_summary(&mut out, &report)?;
-    let path = report::write_json(&report, &args.report.unwrap_or_else(|| project.reports_dir()))?;
+    let path = report::write_all(&report, &args.report.unwrap_or_else(|| project.reports_dir()))?;
     writeln!(out, "report: {}", path.display())?;
     Ok(if report.passed() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
 }

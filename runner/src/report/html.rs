@@ -1,0 +1,149 @@
+//! `report.html`: one self-contained page (no network, no external assets) over the
+//! same report model: filters by verdict, operation, tag and free text (also settable
+//! in the URL fragment, `#verdict=unexpected&op=oci_manifest&tag=windows&q=digest`),
+//! and for each case the host response, the guests' views side by side with the
+//! differing members highlighted, the differences and the host-call trace.
+
+use super::model::Report;
+
+pub fn html(report: &Report) -> String {
+    let data = serde_json::to_string(report).expect("the report model serialises");
+    // The data sits in a <script> element: "</" must not close it.
+    let data = data.replace("</", "<\\/");
+    TEMPLATE.replace("/*REPORT*/", &data)
+}
+
+const TEMPLATE: &str = r##"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>kwconform report</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1b1f24; }
+h1 { font-size: 1.4em; margin: 0 0 .3em; }
+.pass { color: #1a7f37; } .fail { color: #cf222e; }
+table { border-collapse: collapse; margin: .5em 0; }
+td, th { border: 1px solid #d0d7de; padding: .25em .5em; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; }
+#filters { display: flex; gap: .6em; flex-wrap: wrap; margin: 1em 0 .5em; align-items: center; }
+#cases tr.case { cursor: pointer; }
+#cases tr.case:hover { background: #f6f8fa; }
+.label { font-weight: 600; font-family: ui-monospace, monospace; }
+.unexpected .label { color: #cf222e; } .expected .label, .informational .label { color: #6e7781; }
+.agree .label { color: #1a7f37; } .inconclusive .label { color: #9a6700; }
+pre { background: #f6f8fa; padding: .5em; overflow: auto; max-height: 30em; margin: .2em 0; font-size: 12px; }
+.views { display: flex; gap: 1em; } .views > div { flex: 1; min-width: 0; }
+mark { background: #ffd8b5; }
+.detail td { background: #fff; }
+</style>
+</head>
+<body>
+<h1 id="title"></h1>
+<div id="guests"></div>
+<table id="totals"></table>
+<div id="filters">
+  <label>result <select id="verdict"><option value="">all</option><option>unexpected</option><option>expected</option><option>agree</option><option>diverge</option><option>crash</option><option>inconclusive</option></select></label>
+  <label>op <select id="op"><option value="">all</option></select></label>
+  <label>tag <select id="tag"><option value="">all</option></select></label>
+  <label>search <input id="q" type="search" placeholder="case id, path, description"></label>
+  <span id="shown"></span>
+</div>
+<table id="cases"><thead><tr><th>result</th><th>op</th><th>case</th><th>what differs</th></tr></thead><tbody></tbody></table>
+<script id="report" type="application/json">/*REPORT*/</script>
+<script>
+"use strict";
+const report = JSON.parse(document.getElementById("report").textContent);
+const esc = s => String(s).replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+const resultLabel = r => r.unexpected ? (r.expectation.status === "unmet" ? "unmet" : r.judgement.status) : r.judgement.status;
+const differs = r => {
+  const outcomes = Object.entries(r.signature.outcomes).map(([g, o]) => g + " " + o).join(", ");
+  const paths = r.signature.diffs.map(d => d.path).join(", ");
+  return paths ? outcomes + " at " + paths : outcomes;
+};
+function header() {
+  const t = report.summary.total, pass = t.unexpected === 0;
+  document.getElementById("title").innerHTML = `kwconform: <span class="${pass ? "pass" : "fail"}">${pass ? "PASS" : "FAIL"}</span>, ${t.unexpected} unexpected of <span id="total">${t.cases}</span> cases`;
+  document.getElementById("guests").textContent = "Guests: " + report.guests.map(g => `${g.name} (${g.sdk} ${g.sdk_version}, ${g.abi})`).join(", ");
+  const cols = ["cases", "agree", "diverge", "crash", "inconclusive", "expected", "unexpected"];
+  const row = (name, c) => `<tr><td>${esc(name)}</td>${cols.map(k => `<td>${c[k]}</td>`).join("")}</tr>`;
+  document.getElementById("totals").innerHTML = `<tr><th>op</th>${cols.map(c => `<th>${c}</th>`).join("")}</tr>` +
+    Object.entries(report.summary.by_op).map(([op, c]) => row(op, c)).join("") + row("total", t);
+  const fill = (id, values) => { const s = document.getElementById(id); [...new Set(values)].sort().forEach(v => s.add(new Option(v, v))); };
+  fill("op", report.results.map(r => r.op));
+  fill("tag", report.results.flatMap(r => r.tags));
+}
+function matches(r, f) {
+  if (f.verdict === "unexpected" && !r.unexpected) return false;
+  if (f.verdict === "expected" && !(r.judgement.status === "expected" || r.judgement.status === "informational")) return false;
+  if (["agree", "diverge", "crash", "inconclusive"].includes(f.verdict) && r.verdict !== f.verdict) return false;
+  if (f.op && r.op !== f.op) return false;
+  if (f.tag && !r.tags.includes(f.tag)) return false;
+  if (f.q) {
+    const text = [r.case, r.description, differs(r), ...r.tags].join(" ").toLowerCase();
+    if (!text.includes(f.q.toLowerCase())) return false;
+  }
+  return true;
+}
+function filters() {
+  const get = id => document.getElementById(id).value;
+  return {verdict: get("verdict"), op: get("op"), tag: get("tag"), q: get("q")};
+}
+function render() {
+  const f = filters(), body = document.querySelector("#cases tbody");
+  const shown = report.results.filter(r => matches(r, f));
+  body.innerHTML = shown.map((r, i) => `<tr class="case ${r.unexpected ? "unexpected" : r.judgement.status}" data-index="${report.results.indexOf(r)}">` +
+    `<td class="label">${esc(resultLabel(r))}</td><td>${esc(r.op)}</td><td>${esc(r.case)}</td><td>${esc(differs(r))}</td></tr>`).join("");
+  document.getElementById("shown").innerHTML = `<span id="shown-count">${shown.length}</span> of ${report.results.length} cases`;
+  const params = new URLSearchParams(Object.entries(f).filter(([, v]) => v));
+  history.replaceState(null, "", params.toString() ? "#" + params : location.pathname);
+}
+/* A JSON value as text, with the members at `marked` pointers highlighted. */
+function json(value, pointer, marked, indent) {
+  const pad = "  ".repeat(indent + 1), end = "  ".repeat(indent);
+  const mark = (p, text) => marked.has(p) ? `<mark>${text}</mark>` : text;
+  if (Array.isArray(value)) {
+    if (!value.length) return "[]";
+    return "[\n" + value.map((v, i) => pad + mark(pointer + "/" + i, json(v, pointer + "/" + i, marked, indent + 1))).join(",\n") + "\n" + end + "]";
+  }
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value);
+    if (!keys.length) return "{}";
+    return "{\n" + keys.map(k => {
+      const p = pointer + "/" + k.replace(/~/g, "~0").replace(/\//g, "~1");
+      return pad + mark(p, esc(JSON.stringify(k)) + ": " + json(value[k], p, marked, indent + 1));
+    }).join(",\n") + "\n" + end + "}";
+  }
+  return esc(JSON.stringify(value));
+}
+function detail(r) {
+  const marked = new Set(r.diffs.map(d => d.path));
+  const response = r.response.text ?? r.response.base64 ?? ("host error: " + r.response.host_error);
+  const views = Object.entries(r.guests).map(([name, g]) => `<div><b>${esc(name)}</b>: ${esc(g.outcome)}${g.kind ? "/" + esc(g.kind) : ""}` +
+    (g.error ? `<pre>${esc(g.error)}</pre>` : "") + (g.view !== null ? `<pre>${json(g.view, "/view", marked, 0)}</pre>` : "") + `</div>`).join("");
+  const diffs = r.diffs.map(d => `<tr><td>${esc(d.path)}</td>${Object.entries(d.values).map(([g, v]) => `<td>${esc(g)}: ${v === null ? "absent" : esc(JSON.stringify(v))}</td>`).join("")}</tr>`).join("");
+  const calls = Object.entries(r.guests).flatMap(([name, g]) => g.calls.map(c => `<tr><td>${esc(name)}</td><td>${esc(c.binding)}/${esc(c.namespace)}/${esc(c.operation)}</td>` +
+    `<td><code>${esc(c.payload.text ?? c.payload.base64)}</code></td><td>${c.at_us} µs</td></tr>`)).join("");
+  const reason = r.judgement.reason ? `<p>Expected: ${esc(r.judgement.reason)}</p>` : "";
+  return `<tr class="detail"><td colspan="4"><p>${esc(r.description)}</p>${reason}<b>host response</b><pre>${esc(response)}</pre>` +
+    `<div class="views">${views}</div>` + (diffs ? `<b>differences</b><table>${diffs}</table>` : "") +
+    `<b>host calls</b><table>${calls}</table></td></tr>`;
+}
+document.querySelector("#cases tbody").addEventListener("click", e => {
+  const row = e.target.closest("tr.case");
+  if (!row) return;
+  if (row.nextElementSibling && row.nextElementSibling.classList.contains("detail")) { row.nextElementSibling.remove(); return; }
+  row.insertAdjacentHTML("afterend", detail(report.results[Number(row.dataset.index)]));
+});
+header();
+const initial = new URLSearchParams(location.hash.slice(1));
+for (const id of ["verdict", "op", "tag", "q"]) {
+  const el = document.getElementById(id);
+  if (initial.get(id)) el.value = initial.get(id);
+  el.addEventListener("input", render);
+}
+render();
+</script>
+</body>
+</html>
+"##;

@@ -1,0 +1,64 @@
+//! `junit.xml`: one test case per case, one test suite per pair of guests (the
+//! reference and each other guest). Unexpected results fail with the diff text that
+//! the terminal shows; expected divergences are skipped with their reason.
+
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
+use super::model::{Report, ResultEntry};
+use super::terminal::{TerminalOptions, render_result};
+use crate::expectations::Judgement;
+
+pub fn junit(report: &Report) -> String {
+    let mut junit = quick_junit::Report::new("kwconform");
+    let Some((reference, others)) = report.guests.split_first() else {
+        return junit.to_string().expect("a JUnit report serialises");
+    };
+    for other in others {
+        let mut suite = TestSuite::new(format!("{} vs {}", reference.name, other.name));
+        for result in &report.results {
+            let mut case = TestCase::new(result.case.clone(), status(report, result, &other.name));
+            case.set_classname(result.op.name());
+            let elapsed = result.guests.values().map(|g| g.elapsed_us).max().unwrap_or(0);
+            case.set_time(std::time::Duration::from_micros(elapsed));
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().expect("a JUnit report serialises")
+}
+
+fn status(report: &Report, result: &ResultEntry, other: &str) -> TestCaseStatus {
+    // Only the differences this pair is part of count against it.
+    let involved =
+        result.diffs.iter().any(|d| d.values.contains_key(other)) || result.expectation.status == "unmet";
+    match &result.judgement {
+        _ if result.unexpected && (involved || result.diffs.is_empty()) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("{}: {}", result.judgement.name(), result.description));
+            status.set_type(result.verdict.name());
+            status.set_description(plain_text(report, result));
+            status
+        }
+        Judgement::Expected { reason } if involved => {
+            skipped(&format!("expected: {}", reason.as_deref().unwrap_or("(no reason recorded yet)")))
+        }
+        Judgement::Informational if involved => {
+            skipped("informational: a difference that never fails the run")
+        }
+        _ => TestCaseStatus::success(),
+    }
+}
+
+fn skipped(message: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(message.to_string());
+    status
+}
+
+/// What the terminal prints for the result, without colours.
+fn plain_text(report: &Report, result: &ResultEntry) -> String {
+    let mut out = Vec::new();
+    render_result(&mut out, result, &report.guests, TerminalOptions { verbose: true })
+        .expect("writing to memory succeeds");
+    anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string()
+}

@@ -1,0 +1,86 @@
+//! `summary.md`: a short Markdown summary for `$GITHUB_STEP_SUMMARY` and merge-request
+//! comments: the verdict and totals, the unexpected results, then the expected
+//! divergences collapsed.
+
+use std::fmt::Write as _;
+
+use super::model::{Counts, Report, ResultEntry};
+use crate::expectations::Judgement;
+
+pub fn markdown(report: &Report) -> String {
+    let mut md = String::new();
+    let total = &report.summary.total;
+    let verdict = if report.passed() { "PASS" } else { "FAIL" };
+    let _ =
+        writeln!(md, "## kwconform: {verdict} ({} unexpected of {} cases)\n", total.unexpected, total.cases);
+    let guests: Vec<String> = report
+        .guests
+        .iter()
+        .map(|g| format!("`{}`: {} {} ({})", g.name, g.sdk, g.sdk_version, g.abi))
+        .collect();
+    let _ = writeln!(md, "Guests: {}\n", guests.join(", "));
+    md.push_str("| op | cases | agree | diverge | crash | inconclusive | expected | unexpected |\n");
+    md.push_str("|----|------:|------:|--------:|------:|-------------:|---------:|-----------:|\n");
+    let row = |md: &mut String, name: &str, c: &Counts| {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            c.cases, c.agree, c.diverge, c.crash, c.inconclusive, c.expected, c.unexpected
+        );
+    };
+    for (op, counts) in &report.summary.by_op {
+        row(&mut md, op, counts);
+    }
+    row(&mut md, "**total**", total);
+
+    let unexpected: Vec<&ResultEntry> = report.results.iter().filter(|r| r.unexpected).collect();
+    if !unexpected.is_empty() {
+        let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.len());
+        md.push_str("| result | op | case | what differs |\n|---|---|---|---|\n");
+        for r in unexpected {
+            let _ = writeln!(
+                md,
+                "| {} | {} | `{}` | {} |",
+                r.judgement.name(),
+                r.op.name(),
+                r.case,
+                differences(r)
+            );
+        }
+    }
+    let expected: Vec<(&ResultEntry, &Option<String>)> = report
+        .results
+        .iter()
+        .filter_map(|r| match &r.judgement {
+            Judgement::Expected { reason } => Some((r, reason)),
+            _ => None,
+        })
+        .collect();
+    if !expected.is_empty() {
+        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.len());
+        md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
+        for (r, reason) in expected {
+            let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
+            let _ =
+                writeln!(md, "| {} | `{}` | {} | {} |", r.op.name(), r.case, differences(r), cell(reason));
+        }
+        md.push_str("\n</details>\n");
+    }
+    md
+}
+
+/// `rust ok/image, go error at /outcome`, from the signature.
+fn differences(r: &ResultEntry) -> String {
+    let outcomes: Vec<String> = r.signature.outcomes.iter().map(|(g, o)| format!("{g} {o}")).collect();
+    let paths: Vec<String> = r.signature.diffs.iter().map(|d| format!("`{}`", d.path)).collect();
+    if paths.is_empty() {
+        outcomes.join(", ")
+    } else {
+        format!("{} at {}", outcomes.join(", "), paths.join(", "))
+    }
+}
+
+/// Text safe inside a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

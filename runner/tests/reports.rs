@@ -1,0 +1,158 @@
+//! The four reports written from one run agree with each other, and the HTML report
+//! renders and filters in a real headless browser (Debian's chromium).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use kwconform::expectations::{Expectations, ExpectationsFile};
+use kwconform::guest_build::Project;
+use kwconform::host::{HostEngine, Limits};
+use kwconform::report::{self, Report};
+use kwconform::run::Runner;
+
+/// The shipped corpus, run with the shipped expectations list less its first entry:
+/// one unexpected result, the rest as shipped. Written once into a folder.
+fn reports() -> &'static (Report, tempfile::TempDir) {
+    static REPORTS: OnceLock<(Report, tempfile::TempDir)> = OnceLock::new();
+    REPORTS.get_or_init(|| {
+        let project = Project::this_checkout();
+        let cases = kwconform::case::load_cases(&[project.cases_dir()]).unwrap();
+        let list_path = project.cases_dir().join(kwconform::expectations::FILE_NAME);
+        let mut list: ExpectationsFile = serde_json::from_slice(&std::fs::read(&list_path).unwrap()).unwrap();
+        list.expectations.remove(0);
+        let dir = tempfile::tempdir().unwrap();
+        let trimmed = dir.path().join("expectations.json");
+        std::fs::write(&trimmed, serde_json::to_vec(&list).unwrap()).unwrap();
+        let engine =
+            HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
+        let runner = Runner::new(engine, common::guest_specs(), |_| {})
+            .unwrap()
+            .with_expectations(Expectations::load(&trimmed).unwrap());
+        let report = Report::from_results(&runner.run(&cases, |_| {}));
+        report::write_all(&report, dir.path()).unwrap();
+        (report, dir)
+    })
+}
+
+#[test]
+fn the_four_reports_agree_on_the_totals() {
+    let (report, dir) = reports();
+    let totals = &report.summary.total;
+    assert_eq!(totals.unexpected, 1);
+
+    let json: Report =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(&json, report);
+
+    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let [suite] = junit.test_suites.as_slice() else { panic!("one pair of guests, one suite") };
+    assert_eq!(suite.name.as_str(), "rust vs go");
+    assert_eq!(suite.tests, totals.cases);
+    assert_eq!(suite.failures, totals.unexpected);
+    assert_eq!(suite.skipped, totals.expected);
+    let failed = suite
+        .test_cases
+        .iter()
+        .find(|c| matches!(c.status, quick_junit::TestCaseStatus::NonSuccess { .. }))
+        .unwrap();
+    let unexpected = report.results.iter().find(|r| r.unexpected).unwrap();
+    assert_eq!(failed.name.as_str(), unexpected.case);
+    let quick_junit::TestCaseStatus::NonSuccess { description: Some(text), .. } = &failed.status else {
+        unreachable!()
+    };
+    assert!(text.as_str().contains(&unexpected.diffs[0].path), "the failure carries the diff: {text:?}");
+
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.starts_with(&format!("## kwconform: FAIL (1 unexpected of {} cases)", totals.cases)), "{md}");
+    let total_row = format!(
+        "| **total** | {} | {} | {} | {} | {} | {} | {} |",
+        totals.cases,
+        totals.agree,
+        totals.diverge,
+        totals.crash,
+        totals.inconclusive,
+        totals.expected,
+        totals.unexpected
+    );
+    assert!(md.contains(&total_row), "{md}");
+    assert!(md.contains(&format!("| `{}` |", unexpected.case)));
+    assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", totals.expected)));
+}
+
+/// Debian's chromium; the suite installs it with apt-get when it is missing, as the
+/// runner adds the wasm target when it is missing.
+fn chromium() -> PathBuf {
+    let found = || Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found() {
+        eprintln!(
+            "reports test: installing Debian's chromium (apt-get install chromium) for the HTML report check"
+        );
+        let installed = Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).status();
+        if !installed.is_ok_and(|s| s.success()) {
+            let _ = Command::new("apt-get").args(["update", "-q"]).status();
+            let _ = Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).status();
+        }
+    }
+    assert!(found(), "the HTML report is checked in Debian's chromium: `apt-get install chromium`");
+    PathBuf::from("chromium")
+}
+
+fn browser(args: &[&str], url: &str) -> String {
+    let output = Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The page's count of shown cases, after its script ran, for a URL fragment.
+fn shown(page: &Path, fragment: &str) -> usize {
+    let dom = browser(&["--dump-dom"], &format!("file://{}#{fragment}", page.display()));
+    let start = dom.find("<span id=\"shown-count\">").expect("the page rendered its count") + 23;
+    dom[start..dom[start..].find('<').unwrap() + start].parse().unwrap()
+}
+
+#[test]
+fn the_html_report_renders_and_filters_in_headless_chromium() {
+    let (report, dir) = reports();
+    let page = dir.path().join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    for external in ["<link", "src=\"http", "src='http", "@import", "url(http"] {
+        assert!(!html.contains(external), "no external assets: found {external}");
+    }
+
+    let totals = &report.summary.total;
+    assert_eq!(shown(&page, ""), totals.cases);
+    assert_eq!(shown(&page, "verdict=unexpected"), 1);
+    assert_eq!(shown(&page, "verdict=expected"), totals.expected);
+    assert_eq!(shown(&page, "op=manifest_digest"), report.summary.by_op["manifest_digest"].cases);
+    assert_eq!(
+        shown(&page, "verdict=diverge&op=oci_manifest_config"),
+        report.summary.by_op["oci_manifest_config"].diverge
+    );
+    let tagged = report.results.iter().filter(|r| r.tags.iter().any(|t| t == "windows")).count();
+    assert_eq!(shown(&page, "tag=windows"), tagged);
+    let unexpected = report.results.iter().find(|r| r.unexpected).unwrap();
+    assert_eq!(shown(&page, &format!("q={}", unexpected.case)), 1);
+
+    // A screenshot, kept as a test artifact.
+    let artifacts = Project::this_checkout().root.join("target").join("test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&screenshot);
+    browser(
+        &[&format!("--screenshot={}", screenshot.display()), "--window-size=1400,1000"],
+        &format!("file://{}", page.display()),
+    );
+    assert!(
+        std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot at {}",
+        screenshot.display()
+    );
+}
