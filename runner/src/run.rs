@@ -3,11 +3,29 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use sha2::Digest as _;
+
 use crate::case::Case;
 use crate::compare::{self, Comparison, ExpectationStatus};
 use crate::expectations::{Expectations, Judgement};
 use crate::guest::{Guest, GuestLoadError, GuestRun};
 use crate::host::HostEngine;
+
+/// A stable slice of the cases: shard `index` of `count` (1-based) holds the cases
+/// whose id hashes to it, so adding a case never moves the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn contains(&self, case_id: &str) -> bool {
+        let hash = sha2::Sha256::digest(case_id.as_bytes());
+        let value = u64::from_be_bytes(hash[..8].try_into().expect("SHA-256 has 32 bytes"));
+        value % self.count == self.index - 1
+    }
+}
 
 /// A guest to load: a name and a module file.
 #[derive(Clone, Debug, PartialEq, Eq)]

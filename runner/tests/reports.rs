@@ -156,3 +156,43 @@ fn the_html_report_renders_and_filters_in_headless_chromium() {
         screenshot.display()
     );
 }
+
+/// Timings differ from run to run; everything else must not.
+fn without_timings(mut report: Report) -> Report {
+    report.summary.elapsed_ms = 0;
+    for result in &mut report.results {
+        for guest in result.guests.values_mut() {
+            guest.elapsed_us = 0;
+            for call in &mut guest.calls {
+                call.at_us = 0;
+            }
+        }
+    }
+    report
+}
+
+#[test]
+fn shards_merged_equal_one_unsharded_run() {
+    let project = Project::this_checkout();
+    let cases = kwconform::case::load_cases(&[project.cases_dir()]).unwrap();
+    let list = Expectations::load(&project.cases_dir().join(kwconform::expectations::FILE_NAME)).unwrap();
+    let engine = HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
+    let runner = Runner::new(engine, common::guest_specs(), |_| {}).unwrap().with_expectations(list);
+    let whole = Report::from_results(&runner.run(&cases, |_| {}));
+
+    let shards: Vec<Report> = (1..=3)
+        .map(|index| {
+            let shard = kwconform::run::Shard { index, count: 3 };
+            let slice: Vec<_> = cases.iter().filter(|c| shard.contains(&c.id)).cloned().collect();
+            assert!(!slice.is_empty() && slice.len() < cases.len());
+            Report::from_results(&runner.run(&slice, |_| {}))
+        })
+        .collect();
+    let mut other_guests = shards[0].clone();
+    other_guests.guests[1].module_sha256 = "0".repeat(64);
+    assert!(Report::merge(vec![other_guests, shards[1].clone()]).is_err(), "shards of different guests");
+    assert!(Report::merge(vec![shards[0].clone(), shards[0].clone()]).is_err(), "the same shard twice");
+
+    let merged = Report::merge(shards).unwrap();
+    assert_eq!(without_timings(merged), without_timings(whole));
+}

@@ -58,7 +58,7 @@ fn skipped(message: &str) -> TestCaseStatus {
 /// What the terminal prints for the result, without colours.
 fn plain_text(report: &Report, result: &ResultEntry) -> String {
     let mut out = Vec::new();
-    render_result(&mut out, result, &report.guests, TerminalOptions { verbose: true })
+    render_result(&mut out, result, &report.guests, TerminalOptions { verbose: true, quiet: false })
         .expect("writing to memory succeeds");
     anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string()
 }

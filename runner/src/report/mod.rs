@@ -12,4 +12,4 @@ pub use json::{write_all, write_json};
 pub use junit::junit;
 pub use markdown::markdown;
 pub use model::*;
-pub use terminal::{TerminalOptions, render_result, render_summary};
+pub use terminal::{TerminalOptions, render_result, render_summary, render_verdict};

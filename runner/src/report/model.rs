@@ -16,6 +16,18 @@ use crate::guest::{GuestRun, Outcome};
 use crate::host::{Abi, HostCall};
 use crate::run::{CaseResult, GuestSummary, RunResults};
 
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("no reports to merge")]
+    Nothing,
+    #[error(
+        "the reports were made with different guests (names, SDKs or module hashes differ): refusing to merge"
+    )]
+    DifferentGuests,
+    #[error("case {0} is in more than one report")]
+    DuplicateCase(String),
+}
+
 /// Bumped on any incompatible change of the report's stable core.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
@@ -206,7 +218,9 @@ impl Summary {
 
 impl Report {
     pub fn from_results(run: &RunResults) -> Report {
-        let results: Vec<ResultEntry> = run.results.iter().map(result_entry).collect();
+        // Results in case id order: the same for a whole run and for merged shards.
+        let mut results: Vec<ResultEntry> = run.results.iter().map(result_entry).collect();
+        results.sort_by(|a, b| a.case.cmp(&b.case));
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -227,6 +241,26 @@ impl Report {
     /// The entry of one result, for reporters that show results as they come.
     pub fn result_entry(result: &CaseResult) -> ResultEntry {
         result_entry(result)
+    }
+
+    /// One report from the reports of shards of a run. The shards must have run the
+    /// same guests (same names, SDKs and module hashes) and different cases.
+    pub fn merge(shards: Vec<Report>) -> Result<Report, MergeError> {
+        let mut shards = shards.into_iter();
+        let mut merged = shards.next().ok_or(MergeError::Nothing)?;
+        for shard in shards {
+            if shard.guests != merged.guests {
+                return Err(MergeError::DifferentGuests);
+            }
+            merged.summary.elapsed_ms = merged.summary.elapsed_ms.max(shard.summary.elapsed_ms);
+            merged.results.extend(shard.results);
+        }
+        merged.results.sort_by(|a, b| a.case.cmp(&b.case));
+        if let Some(w) = merged.results.windows(2).find(|w| w[0].case == w[1].case) {
+            return Err(MergeError::DuplicateCase(w[0].case.clone()));
+        }
+        merged.summary = Summary::of(&merged.results, merged.summary.elapsed_ms);
+        Ok(merged)
     }
 
     /// Exit status of a run: anything unexpected fails it.

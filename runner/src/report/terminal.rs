@@ -23,6 +23,8 @@ const GREEN: Style = AnsiColor::Green.on_default().bold();
 pub struct TerminalOptions {
     /// Show agreeing cases, equivalences and notes too.
     pub verbose: bool,
+    /// Show nothing per case: the caller prints only the verdict.
+    pub quiet: bool,
 }
 
 /// Prints one case's result if it deserves attention (everything with `verbose`).
@@ -32,6 +34,9 @@ pub fn render_result(
     guests: &[GuestEntry],
     opts: TerminalOptions,
 ) -> io::Result<()> {
+    if opts.quiet {
+        return Ok(());
+    }
     let (label, style) = match (&r.judgement, r.verdict) {
         _ if r.unexpected && r.expectation.status == "unmet" => ("UNMET", RED),
         _ if !r.unexpected && !opts.verbose => return Ok(()),
@@ -232,6 +237,11 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
             listing[0], listing[1], listing[2]
         )?;
     }
+    render_verdict(out, report)
+}
+
+/// `PASS: 0 unexpected of 797 cases`.
+pub fn render_verdict(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let (verdict, style) = if report.passed() { ("PASS", GREEN) } else { ("FAIL", RED) };
     writeln!(
         out,

@@ -9,7 +9,7 @@ use kwconform::case::{Case, CaseErrors, Op};
 use kwconform::exit_codes;
 use kwconform::expectations::{self, Expectations};
 use kwconform::guest_build::Project;
-use kwconform::run::GuestSpec;
+use kwconform::run::{GuestSpec, Shard};
 
 use crate::{cmd_corpus, cmd_fuzz, cmd_run};
 
@@ -47,6 +47,15 @@ enum Command {
         /// Where to write the case files [default: cases/]. Existing files are left alone.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+    /// Merge the reports of shards (`run --shard K/N`) into one set of reports.
+    Merge {
+        /// The shards' report folders.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Where to write the merged reports [default: reports/latest].
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
     },
     /// Write a case as a kwctl session, for `kwctl run --replay-host-capabilities-interactions`.
     ExportKwctl {
@@ -162,8 +171,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
     /// Show agreeing cases, applied equivalences and notes too.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Print only the final verdict and where the reports are.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Run only shard K of N (1-based), a stable slice by case id hash; merge the
+    /// shards' reports with `kwconform merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
 }
 
 fn parse_op(s: &str) -> Result<Op, String> {
@@ -171,6 +187,14 @@ fn parse_op(s: &str) -> Result<Op, String> {
         let names: Vec<&str> = Op::ALL.iter().map(|o| o.name()).collect();
         format!("unknown operation {s:?}; one of {}", names.join(", "))
     })
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let parsed = s.split_once('/').and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
+    match parsed {
+        Some((index, count)) if 1 <= index && index <= count => Ok(Shard { index, count }),
+        _ => Err(format!("expected K/N with 1 <= K <= N, got {s:?}")),
+    }
 }
 
 fn parse_guest(s: &str) -> Result<GuestSpec, String> {
@@ -194,6 +218,7 @@ pub fn main() -> i32 {
         Command::Check(args) => cmd_corpus::check(&project, args),
         Command::Relay(args) => cmd_corpus::relay(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(&project, args),
+        Command::Merge { reports, report } => cmd_run::merge(&project, &reports, report),
         Command::ImportKwctl { session, out } => {
             cmd_corpus::import_kwctl(&session, &out.unwrap_or_else(|| project.cases_dir()))
         }

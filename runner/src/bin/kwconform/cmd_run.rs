@@ -1,6 +1,7 @@
 //! `run` and `build-guests`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use globset::Glob;
@@ -34,6 +35,9 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         }
     };
     let mut cases = select_cases(all_cases, args.only.as_deref())?;
+    if let Some(shard) = args.shard {
+        cases.retain(|c| shard.contains(&c.id));
+    }
     if args.relay {
         cases = relay_cases(cases);
     }
@@ -45,8 +49,11 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
     let mut out = anstream::stdout();
     let engine = HostEngine::new(limits)?.with_module_cache(project.module_cache_dir());
+    let quiet = args.quiet;
     let runner = Runner::new(engine, &specs, |event| {
-        if let Event::GuestLoaded { guest, elapsed } = event {
+        if let Event::GuestLoaded { guest, elapsed } = event
+            && !quiet
+        {
             let _ = writeln!(
                 out,
                 "guest {:<6} {} {} ({}, sha256 {}…, loaded in {:.1} s)",
@@ -61,19 +68,46 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     })?
     .with_expectations(expectations);
     let guests = Report::guest_entries(runner.guests());
-    let options = TerminalOptions { verbose: args.verbose };
-    writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
+    let options = TerminalOptions { verbose: args.verbose, quiet: args.quiet };
+    if !quiet {
+        writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
+    }
     let results = runner.run(&cases, |event| {
         if let Event::CaseFinished { result, .. } = event {
             let entry = Report::result_entry(result);
             let _ = report::render_result(&mut out, &entry, &guests, options);
         }
     });
-    let report = Report::from_results(&results);
-    report::render_summary(&mut out, &report)?;
-    let path = report::write_all(&report, &args.report.unwrap_or_else(|| project.reports_dir()))?;
-    writeln!(out, "report: {}", path.display())?;
+    finish(&Report::from_results(&results), args.report.unwrap_or_else(|| project.reports_dir()), quiet)
+}
+
+/// Prints the summary (or, quiet, the verdict), writes the reports, gives the exit code.
+fn finish(report: &Report, dir: PathBuf, quiet: bool) -> CliResult {
+    let mut out = anstream::stdout();
+    if quiet {
+        report::render_verdict(&mut out, report)?;
+    } else {
+        report::render_summary(&mut out, report)?;
+    }
+    report::write_all(report, &dir)?;
+    writeln!(out, "reports: {} (report.json, junit.xml, summary.md, report.html)", dir.display())?;
     Ok(if report.passed() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+}
+
+/// Merges shard reports into one: the same guests (by module hash) or nothing.
+pub fn merge(project: &Project, dirs: &[PathBuf], out: Option<PathBuf>) -> CliResult {
+    let reports = dirs
+        .iter()
+        .map(|dir| {
+            let path = dir.join("report.json");
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{} is not a kwconform report: {e}", path.display()))
+        })
+        .collect::<Result<Vec<Report>, String>>()?;
+    let merged = Report::merge(reports)?;
+    finish(&merged, out.unwrap_or_else(|| project.reports_dir()), false)
 }
 
 /// The cases as the host would relay them; those the relay cannot model are skipped.
