@@ -200,3 +200,38 @@ fn run_relay_shows_the_guests_what_the_host_would_send() {
     );
     assert!(result.tags.contains(&"relayed".to_string()));
 }
+
+#[test]
+fn repro_shows_one_case_and_exports_a_bundle_that_replays() {
+    let id = "oci_manifest/shapes/wasm-policy-artifact";
+    let bundle = tempfile::tempdir().unwrap();
+    let output = kwconform(&["repro", id, "--trace", "--export", &bundle.path().display().to_string()]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains(&format!("case {id} (oci_manifest)")), "{stdout}");
+    assert!(
+        stdout
+            .contains("request: kubewarden/oci/v1/oci_manifest \"ghcr.io/kubewarden/policies/pod-privileged"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--- rust: kubewarden-policy-sdk 0.17.3 (wapc)"));
+    assert!(stdout.contains("--- go: github.com/kubewarden/policy-sdk-go v0.13.1 (wasi-cli)"));
+    assert!(stdout.contains("outcome: error") && stdout.contains("outcome: ok/image"));
+    assert!(stdout.contains("  at +"), "--trace shows the host calls' timing");
+    for file in
+        ["bundle/guests.json", "bundle/report/report.json", "bundle/report/report.html", "bundle/session.yml"]
+    {
+        assert!(bundle.path().join(file).is_file(), "{file}");
+    }
+    // Another maintainer replays the bundle: the same divergence (unlisted there).
+    let replay = tempfile::tempdir().unwrap();
+    let mut args = vec!["run".to_string(), "--cases".into(), bundle.path().display().to_string()];
+    args.extend(["--report".into(), replay.path().display().to_string()]);
+    args.extend(guest_args());
+    let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains(&format!("DIVERGE      oci_manifest  {id}")));
+    // A bundle is never written over.
+    let again = kwconform(&["repro", id, "--export", &bundle.path().display().to_string()]);
+    assert_eq!(again.status.code(), Some(2));
+}

@@ -38,8 +38,11 @@ impl fmt::Display for CaseErrors {
 
 /// Directory names under a case tree that hold response bodies, not case files.
 pub const BODIES_DIR: &str = "bodies";
+/// Directory name of a repro bundle's metadata (`kwconform repro --export`).
+pub const BUNDLE_DIR: &str = "bundle";
 
-/// Loads every case file (`*.json` but `expectations.json`, outside `bodies/` folders)
+/// Loads every case file (`*.json` but `expectations.json`, outside `bodies/` and
+/// `bundle/` folders)
 /// under the given folders,
 /// or the given files themselves. Ids must be unique across all of them.
 pub fn load_cases(roots: &[PathBuf]) -> Result<Vec<Case>, CaseErrors> {
@@ -62,10 +65,9 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
         return vec![root.to_path_buf()];
     }
     let mut files = Vec::new();
-    let walk = WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == BODIES_DIR));
+    let walk = WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| {
+        !(e.file_type().is_dir() && (e.file_name() == BODIES_DIR || e.file_name() == BUNDLE_DIR))
+    });
     for entry in walk {
         match entry {
             Ok(e) if is_case_file(&e) => files.push(e.into_path()),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use base64::Engine as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -81,6 +82,19 @@ pub enum ResponseSpec {
     File(PathBuf),
     /// The host call fails with this error text.
     HostError(String),
+}
+
+impl ResponseSpec {
+    /// A response written inline, byte for byte: text when it is UTF-8, base64 when not.
+    pub fn inline(response: &HostResponse) -> ResponseSpec {
+        match response {
+            HostResponse::Error(message) => ResponseSpec::HostError(message.clone()),
+            HostResponse::Success(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => ResponseSpec::Text(text.to_string()),
+                Err(_) => ResponseSpec::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            },
+        }
+    }
 }
 
 /// Where real data came from.
@@ -177,6 +191,25 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 pub enum HostResponse {
     Success(Vec<u8>),
     Error(String),
+}
+
+impl Case {
+    /// The case as a self-contained case file: the response inline, exact bytes kept.
+    pub fn to_file(&self) -> CaseFile {
+        CaseFile {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            op: self.op,
+            image: self.image.clone(),
+            response: ResponseSpec::inline(&self.response),
+            origin: self.origin,
+            provenance: self.provenance.clone(),
+            spec: self.spec.clone(),
+            tags: self.tags.clone(),
+            level: self.level,
+            expect: self.expect.clone(),
+        }
+    }
 }
 
 /// A loaded case: the file's content with the response resolved to bytes.

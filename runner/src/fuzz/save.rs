@@ -2,11 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-
 use super::oracle::{Class, IMAGE};
 use crate::case::{
-    CaseFile, Expect, GuestExpectation, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
+    CaseFile, Expect, GuestExpectation, HostResponse, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
     write_case_file,
 };
 use crate::fs::WriteError;
@@ -30,10 +28,7 @@ pub fn save(
     found_by: &str,
 ) -> Result<Option<(String, PathBuf)>, WriteError> {
     let (id, path) = case_path(out, class);
-    let response = match std::str::from_utf8(bytes) {
-        Ok(text) => ResponseSpec::Text(text.to_string()),
-        Err(_) => ResponseSpec::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
-    };
+    let response = ResponseSpec::inline(&HostResponse::Success(bytes.to_vec()));
     let guests =
         class.outcomes.iter().map(|(guest, outcome)| (guest.clone(), expectation(outcome))).collect();
     let file = CaseFile {

@@ -11,7 +11,7 @@ use kwconform::expectations::{self, Expectations};
 use kwconform::guest_build::Project;
 use kwconform::run::{GuestSpec, Shard};
 
-use crate::{cmd_corpus, cmd_fuzz, cmd_run};
+use crate::{cmd_corpus, cmd_fuzz, cmd_repro, cmd_run};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Run one case and show everything: requests, host response, outcomes, views, diff.
+    Repro(ReproArgs),
     /// Merge the reports of shards (`run --shard K/N`) into one set of reports.
     Merge {
         /// The shards' report folders.
@@ -96,6 +98,25 @@ pub struct FuzzArgs {
     /// Oracle calls one shrink may spend.
     #[arg(long, default_value_t = 2000)]
     pub max_shrink_steps: u32,
+}
+
+#[derive(Args)]
+pub struct ReproArgs {
+    /// The case id.
+    pub case: String,
+    /// Show only this guest's details (all guests still run).
+    #[arg(long, value_name = "NAME")]
+    pub guest: Option<String>,
+    /// Also show every host call with its timing, and the guests' stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Write a self-contained bundle into DIR: the case, the guests' hashes and SDK
+    /// versions, the reports and a kwctl session; `run --cases DIR` replays it.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<std::path::PathBuf>,
+    /// A folder of case files (repeatable) [default: cases/].
+    #[arg(long = "cases", value_name = "DIR")]
+    pub cases: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -218,6 +239,7 @@ pub fn main() -> i32 {
         Command::Check(args) => cmd_corpus::check(&project, args),
         Command::Relay(args) => cmd_corpus::relay(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(&project, args),
+        Command::Repro(args) => cmd_repro::repro(&project, args),
         Command::Merge { reports, report } => cmd_run::merge(&project, &reports, report),
         Command::ImportKwctl { session, out } => {
             cmd_corpus::import_kwctl(&session, &out.unwrap_or_else(|| project.cases_dir()))

@@ -3,6 +3,7 @@
 mod cli;
 mod cmd_corpus;
 mod cmd_fuzz;
+mod cmd_repro;
 mod cmd_run;
 
 fn main() {
