@@ -29,7 +29,7 @@ fn check_schema(file: &str, schema: schemars::Schema) {
 
 #[test]
 fn the_schemas_in_docs_are_generated_from_the_types() {
-    check_schema("report.schema.json", schemars::schema_for!(Report));
+    check_schema("report.schema.json", serde_json::from_value(Report::schema()).unwrap());
     check_schema("case.schema.json", schemars::schema_for!(CaseFile));
     check_schema("expectations.schema.json", schemars::schema_for!(ExpectationsFile));
 }

@@ -172,6 +172,17 @@ fn without_timings(mut report: Report) -> Report {
 }
 
 #[test]
+fn the_schema_rejects_what_is_not_a_report() {
+    let (report, _) = reports();
+    let mut document = serde_json::to_value(report).unwrap();
+    document["results"][0]["verdict"] = serde_json::json!("maybe");
+    document["summary"].as_object_mut().unwrap().remove("total");
+    let errors = Report::validate(&document).unwrap_err();
+    assert!(errors.iter().any(|e| e.starts_with("/results/0/verdict")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.contains("total")), "{errors:#?}");
+}
+
+#[test]
 fn shards_merged_equal_one_unsharded_run() {
     let project = Project::this_checkout();
     let cases = kwconform::case::load_cases(&[project.cases_dir()]).unwrap();

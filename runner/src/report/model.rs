@@ -263,6 +263,21 @@ impl Report {
         Ok(merged)
     }
 
+    /// The JSON Schema of `report.json` (published as docs/report.schema.json).
+    pub fn schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serialises")
+    }
+
+    /// Checks a `report.json` document against [`Report::schema`]; every violation is
+    /// named by its JSON Pointer.
+    pub fn validate(document: &Value) -> Result<(), Vec<String>> {
+        let validator =
+            jsonschema::validator_for(&Report::schema()).expect("the report schema is a valid schema");
+        let errors: Vec<String> =
+            validator.iter_errors(document).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
     /// Exit status of a run: anything unexpected fails it.
     pub fn passed(&self) -> bool {
         self.summary.total.unexpected == 0
