@@ -235,3 +235,48 @@ fn repro_shows_one_case_and_exports_a_bundle_that_replays() {
     let again = kwconform(&["repro", id, "--export", &bundle.path().display().to_string()]);
     assert_eq!(again.status.code(), Some(2));
 }
+
+#[test]
+fn shard_runs_merge_into_one_set_of_reports() {
+    let cases = tempfile::tempdir().unwrap();
+    for i in 0..6 {
+        let case = AGREEING_TEMPLATE.replace("ID", &format!("m/{i}"));
+        std::fs::write(cases.path().join(format!("{i}.json")), case).unwrap();
+    }
+    let reports: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (k, dir) in reports.iter().enumerate() {
+        let mut args = vec!["run".to_string(), "--quiet".into(), "--shard".into(), format!("{}/3", k + 1)];
+        args.extend([
+            "--cases".into(),
+            cases.path().display().to_string(),
+            "--report".into(),
+            dir.path().display().to_string(),
+        ]);
+        args.extend(guest_args());
+        let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    }
+    let merged = tempfile::tempdir().unwrap();
+    let mut args = vec!["merge".to_string()];
+    args.extend(reports.iter().map(|d| d.path().display().to_string()));
+    args.extend(["--report".into(), merged.path().display().to_string()]);
+    let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let report: Report =
+        serde_json::from_slice(&std::fs::read(merged.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report.results.iter().map(|r| r.case.as_str()).collect::<Vec<_>>(),
+        ["m/0", "m/1", "m/2", "m/3", "m/4", "m/5"]
+    );
+    for file in ["junit.xml", "summary.md", "report.html"] {
+        assert!(merged.path().join(file).is_file());
+    }
+    // Something that is not a report is refused, with the reason.
+    std::fs::write(reports[0].path().join("report.json"), r#"{"schema_version": 1}"#).unwrap();
+    let output = kwconform(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("is not a kwconform report"), "{}", text(&output.stderr));
+}
+
+const AGREEING_TEMPLATE: &str = r#"{"id": "ID", "description": "host error", "op": "manifest_digest",
+  "image": "ghcr.io/a/b:c", "origin": "synthetic", "response": {"host_error": "manifest unknown"}}"#;

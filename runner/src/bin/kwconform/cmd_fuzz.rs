@@ -1,6 +1,6 @@
 //! `fuzz`: the campaign, its progress bar and its summary table.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use kwconform::case::{self, CaseErrors, Op};
@@ -9,6 +9,7 @@ use kwconform::expectations::{self, Expectations};
 use kwconform::fuzz::{Budget, Class, ClassRecord, Covered, FuzzEvent, FuzzOptions, FuzzSummary};
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
+use kwconform::report::{self, Report};
 use kwconform::run::Runner;
 
 use crate::cli::{CliResult, FuzzArgs};
@@ -65,7 +66,17 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let mut json = serde_json::to_vec_pretty(&summary)?;
     json.push(b'\n');
     kwconform::fs::write_atomically(&report_dir.join("fuzz-summary.json"), &json)?;
-    println!("summary: {}", report_dir.join("fuzz-summary.json").display());
+    // The cases this campaign saved, run and reported like any run.
+    let saved: Vec<PathBuf> = summary.classes.iter().filter_map(|c| c.path.clone()).collect();
+    if !saved.is_empty() {
+        let cases = case::load_cases(&saved)?;
+        report::write_all(&Report::from_results(&runner.run(&cases, |_| {})), &report_dir)?;
+    }
+    println!(
+        "summary: {}{}",
+        report_dir.join("fuzz-summary.json").display(),
+        if saved.is_empty() { "" } else { " (and the reports of the saved cases)" }
+    );
     let new = summary.classes.iter().filter(|c| c.case.is_some()).count();
     Ok(if new == 0 { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
 }
