@@ -1,4 +1,4 @@
-//go:build !tinygo
+//go:build !tinygo && !gowapc
 
 // Command guest-go is the kwconform guest for the Kubewarden Go SDK.
 //

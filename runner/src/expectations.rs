@@ -197,16 +197,20 @@ impl Expectations {
     }
 }
 
-/// Whether an entry's version ranges admit the run's guests.
+/// Whether an entry applies to a run: its signature names exactly the run's guests,
+/// and its version ranges admit their SDK versions.
 pub fn applies(entry: &Expectation, guests: &[GuestSummary]) -> bool {
-    guests.iter().all(|g| match entry.sdks.get(&g.sdk) {
-        None => true,
-        Some(requirement) => {
-            let version = semver::Version::parse(g.sdk_version.trim_start_matches('v'));
-            let requirement = semver::VersionReq::parse(requirement);
-            matches!((version, requirement), (Ok(v), Ok(r)) if r.matches(&v))
-        }
-    })
+    let same_guests = entry.signature.outcomes.len() == guests.len()
+        && guests.iter().all(|g| entry.signature.outcomes.contains_key(&g.name));
+    same_guests
+        && guests.iter().all(|g| match entry.sdks.get(&g.sdk) {
+            None => true,
+            Some(requirement) => {
+                let version = semver::Version::parse(g.sdk_version.trim_start_matches('v'));
+                let requirement = semver::VersionReq::parse(requirement);
+                matches!((version, requirement), (Ok(v), Ok(r)) if r.matches(&v))
+            }
+        })
 }
 
 /// The signature of a comparison.

@@ -68,6 +68,11 @@ impl Project {
         self.guests_dir().join("go").join("guest-go.wasm")
     }
 
+    /// The `go-wapc` flavour: the same Go guest and SDK over waPC (a c-shared reactor).
+    pub fn go_wapc_guest_path(&self) -> PathBuf {
+        self.guests_dir().join("go").join("guest-go-wapc.wasm")
+    }
+
     /// The default guests of a run, in order: `rust` is the reference.
     pub fn default_guests(&self) -> Vec<GuestSpec> {
         vec![
@@ -124,27 +129,52 @@ impl Project {
     /// `go build` with `GOOS=wasip1 GOARCH=wasm`, after `go mod download`. Skipped when
     /// the module was built from the same sources with the same Go toolchain.
     pub fn build_go_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        self.build_go_flavour(log, "go", &[], &self.go_guest_path())
+    }
+
+    /// The `go-wapc` flavour: `go build -tags gowapc -buildmode=c-shared`.
+    pub fn build_go_wapc_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        self.build_go_flavour(
+            log,
+            "go-wapc",
+            &["-tags", "gowapc", "-buildmode=c-shared"],
+            &self.go_wapc_guest_path(),
+        )
+    }
+
+    fn build_go_flavour(
+        &self,
+        log: &mut dyn Write,
+        name: &str,
+        flags: &[&str],
+        output: &Path,
+    ) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-go");
-        let output = self.go_guest_path();
         let stamp_path = output.with_extension("wasm.stamp");
         let stamp = go_stamp(&source)?;
         if output.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
-            let _ = writeln!(log, "kwconform: the go guest is up to date ({})", output.display());
-            return Ok(output);
+            let _ = writeln!(log, "kwconform: the {name} guest is up to date ({})", output.display());
+            return Ok(output.to_path_buf());
         }
-        let _ = writeln!(log, "kwconform: downloading the go guest's modules (go mod download)");
+        let _ = writeln!(log, "kwconform: downloading the {name} guest's modules (go mod download)");
         run(Command::new("go").current_dir(&source).args(["mod", "download"]))?;
-        let _ = writeln!(log, "kwconform: building the go guest (GOOS=wasip1 GOARCH=wasm go build)");
+        let _ = writeln!(
+            log,
+            "kwconform: building the {name} guest (GOOS=wasip1 GOARCH=wasm go build {})",
+            flags.join(" ")
+        );
         run(Command::new("go")
             .current_dir(&source)
             .env("GOOS", "wasip1")
             .env("GOARCH", "wasm")
-            .args(["build", "-trimpath", "-mod=readonly", "-o"])
-            .arg(&output)
+            .arg("build")
+            .args(flags)
+            .args(["-trimpath", "-mod=readonly", "-o"])
+            .arg(output)
             .arg("."))?;
         std::fs::write(&stamp_path, stamp)
-            .map_err(|source| BuildError::Sources { dir: stamp_path, source })?;
-        Ok(output)
+            .map_err(|source| BuildError::Sources { dir: stamp_path.clone(), source })?;
+        Ok(output.to_path_buf())
     }
 
     /// The TinyGo (waPC) flavour of the Go guest needs a `tinygo` binary; without one it

@@ -19,10 +19,12 @@ use crate::cli::{CliResult, RunArgs, case_roots, load_expectations};
 pub fn build_guests(project: &Project) -> CliResult {
     let mut log = std::io::stderr();
     let specs = project.build_default_guests(&mut log)?;
+    let go_wapc = project.build_go_wapc_guest(&mut log)?;
     project.build_tinygo_guest(&mut log)?;
     for spec in specs {
         println!("{}\t{}", spec.name, spec.path.display());
     }
+    println!("go-wapc\t{}", go_wapc.display());
     Ok(exit_codes::SUCCESS)
 }
 
