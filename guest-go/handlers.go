@@ -76,7 +76,7 @@ func describe() map[string]any {
 			if dep.Path == sdkModule {
 				version = dep.Version
 				if dep.Replace != nil {
-					version = dep.Replace.Version + " (replaced by " + dep.Replace.Path + ")"
+					version += " (replaced by " + dep.Replace.Path + " " + dep.Replace.Version + ")"
 				}
 			}
 		}

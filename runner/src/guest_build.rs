@@ -12,6 +12,30 @@ use crate::run::GuestSpec;
 
 const WASM_TARGET: &str = "wasm32-wasip1";
 
+/// Which SDK a guest is built against: a released version, or a local checkout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SdkSpec {
+    Release(String),
+    Checkout(PathBuf),
+}
+
+impl SdkSpec {
+    /// A path that exists is a checkout; anything else is a version (`0.16.0`, `v0.12.0`).
+    pub fn parse(spec: &str) -> SdkSpec {
+        let path = Path::new(spec);
+        if path.is_dir() { SdkSpec::Checkout(path.to_path_buf()) } else { SdkSpec::Release(spec.to_string()) }
+    }
+
+    /// What goes into a guest's cache key: the version, or the checkout's whole tree.
+    fn fingerprint(&self, hash: &mut Sha256) -> Result<(), BuildError> {
+        match self {
+            SdkSpec::Release(version) => hash.update(version.as_bytes()),
+            SdkSpec::Checkout(dir) => hash_tree(dir, hash)?,
+        }
+        Ok(())
+    }
+}
+
 /// The kwconform checkout: where guest sources live and where built guests go.
 #[derive(Clone, Debug)]
 pub struct Project {
@@ -177,6 +201,90 @@ impl Project {
         Ok(output.to_path_buf())
     }
 
+    /// The Rust guest built against `sdk`, in a build copy (the committed manifests are
+    /// never edited), cached by the guest sources, the SDK and the toolchain: a second
+    /// build of the same thing is instant. oci-spec is pinned to the release the SDK
+    /// resolves to, since the guest names its types.
+    pub fn build_rust_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        let source = self.root.join("guest-rust");
+        let key = cache_key("rust", &source, sdk, &["rustc", "--version"])?;
+        let output = self.root.join("target").join("guest-cache").join(format!("rust-{key}.wasm"));
+        if output.is_file() {
+            let _ = writeln!(log, "kwconform: the rust guest for {sdk:?} is cached ({})", output.display());
+            return Ok(output);
+        }
+        if !self.wasm_target_installed() {
+            run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+        }
+        let copy = self.root.join("target").join("guest-builds").join(format!("rust-{key}"));
+        copy_sources(&source, &copy, &|p| p.starts_with("src") || p.ends_with("build.rs"))?;
+        let sdk_dep = match sdk {
+            SdkSpec::Release(v) => format!("version = \"={}\"", v.trim_start_matches('v')),
+            SdkSpec::Checkout(dir) => format!("path = {:?}", absolute(dir)?),
+        };
+        let manifest = |oci_spec: &str| {
+            format!(
+                "[package]\nname = \"kwconform-guest-rust\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
+                 kubewarden-policy-sdk = {{ {sdk_dep}, default-features = false }}\n\
+                 wapc-guest = \"1\"\nserde_json = \"1\"\nbase64 = \"0.22\"\n{oci_spec}\n\
+                 [workspace]\n\n[profile.release]\nopt-level = \"s\"\nlto = true\n"
+            )
+        };
+        let write = |text: String| {
+            std::fs::write(copy.join("Cargo.toml"), text)
+                .map_err(|e| BuildError::Sources { dir: copy.clone(), source: e })
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        write(manifest(String::new().as_str()))?;
+        let _ = writeln!(log, "kwconform: resolving the rust guest against {sdk:?}");
+        run(Command::new(&cargo).current_dir(&copy).arg("generate-lockfile"))?;
+        let lock = std::fs::read_to_string(copy.join("Cargo.lock"))
+            .map_err(|e| BuildError::Sources { dir: copy.clone(), source: e })?;
+        let oci_spec = locked_version(&lock, "oci-spec").unwrap_or_else(|| "0.10".into());
+        write(manifest(&format!(
+            "oci-spec = {{ version = \"={oci_spec}\", default-features = false, features = [\"image\"] }}"
+        )))?;
+        let _ = writeln!(log, "kwconform: building the rust guest against {sdk:?} (oci-spec {oci_spec})");
+        run(Command::new(&cargo).current_dir(&copy).args(["build", "--release", "--target", WASM_TARGET]))?;
+        let built = copy.join("target").join(WASM_TARGET).join("release").join("kwconform_guest_rust.wasm");
+        install(&built, &output)?;
+        Ok(output)
+    }
+
+    /// The Go guest built against `sdk` (`go mod edit -require` or `-replace` in a build
+    /// copy), cached like [`Project::build_rust_guest_for`].
+    pub fn build_go_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
+        let source = self.root.join("guest-go");
+        let key = cache_key("go", &source, sdk, &["go", "version"])?;
+        let output = self.root.join("target").join("guest-cache").join(format!("go-{key}.wasm"));
+        if output.is_file() {
+            let _ = writeln!(log, "kwconform: the go guest for {sdk:?} is cached ({})", output.display());
+            return Ok(output);
+        }
+        let copy = self.root.join("target").join("guest-builds").join(format!("go-{key}"));
+        copy_sources(&source, &copy, &|p| {
+            p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum")
+        })?;
+        const MODULE: &str = "github.com/kubewarden/policy-sdk-go";
+        let edit = match sdk {
+            SdkSpec::Release(v) => format!("-require={MODULE}@{v}"),
+            SdkSpec::Checkout(dir) => format!("-replace={MODULE}={}", absolute(dir)?.display()),
+        };
+        let _ = writeln!(log, "kwconform: building the go guest against {sdk:?}");
+        run(Command::new("go").current_dir(&copy).args(["mod", "edit", &edit]))?;
+        run(Command::new("go").current_dir(&copy).args(["mod", "tidy"]))?;
+        run(Command::new("go").current_dir(&copy).env("GOOS", "wasip1").env("GOARCH", "wasm").args([
+            "build",
+            "-trimpath",
+            "-o",
+            "guest-go.wasm",
+            ".",
+        ]))?;
+        install(&copy.join("guest-go.wasm"), &output)?;
+        Ok(output)
+    }
+
     /// The TinyGo (waPC) flavour of the Go guest needs a `tinygo` binary; without one it
     /// is skipped and `None` returned, and the log says so.
     pub fn build_tinygo_guest(&self, log: &mut dyn Write) -> Result<Option<PathBuf>, BuildError> {
@@ -211,6 +319,78 @@ fn run(command: &mut Command) -> Result<(), BuildError> {
         .status()
         .map_err(|source| BuildError::Spawn { command: shown.clone(), source })?;
     if status.success() { Ok(()) } else { Err(BuildError::Failed { command: shown, status }) }
+}
+
+/// A content key: the guest's sources, the SDK spec and the toolchain's version.
+fn cache_key(flavour: &str, source: &Path, sdk: &SdkSpec, toolchain: &[&str]) -> Result<String, BuildError> {
+    let mut hash = Sha256::new();
+    hash.update(flavour.as_bytes());
+    hash_tree(source, &mut hash)?;
+    sdk.fingerprint(&mut hash)?;
+    let version = Command::new(toolchain[0])
+        .args(&toolchain[1..])
+        .output()
+        .map_err(|source| BuildError::Spawn { command: toolchain.join(" "), source })?;
+    hash.update(&version.stdout);
+    Ok(crate::host::hex(&hash.finalize())[..16].to_string())
+}
+
+/// Hashes every file under `dir` (names and contents, sorted), skipping build output
+/// and version control.
+fn hash_tree(dir: &Path, hash: &mut Sha256) -> Result<(), BuildError> {
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | ".git")));
+    for entry in walk {
+        let entry = entry.map_err(|e| BuildError::Sources { dir: dir.to_path_buf(), source: e.into() })?;
+        if entry.file_type().is_file() {
+            hash.update(
+                entry.path().strip_prefix(dir).unwrap_or(entry.path()).as_os_str().as_encoded_bytes(),
+            );
+            hash.update(
+                std::fs::read(entry.path())
+                    .map_err(|source| BuildError::Sources { dir: dir.to_path_buf(), source })?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Copies the files of `source` that `keep` selects (by relative path) into `copy`.
+fn copy_sources(source: &Path, copy: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<(), BuildError> {
+    let error = |e: std::io::Error| BuildError::Sources { dir: copy.to_path_buf(), source: e };
+    for entry in walkdir::WalkDir::new(source).into_iter().filter_map(Result::ok) {
+        let relative = entry.path().strip_prefix(source).unwrap_or(entry.path());
+        if entry.file_type().is_file() && keep(relative) {
+            let target = copy.join(relative);
+            std::fs::create_dir_all(target.parent().unwrap_or(copy)).map_err(error)?;
+            std::fs::copy(entry.path(), &target).map_err(error)?;
+        }
+    }
+    Ok(())
+}
+
+fn absolute(dir: &Path) -> Result<PathBuf, BuildError> {
+    std::fs::canonicalize(dir).map_err(|source| BuildError::Sources { dir: dir.to_path_buf(), source })
+}
+
+/// Moves a built module into the cache atomically.
+fn install(built: &Path, output: &Path) -> Result<(), BuildError> {
+    let bytes =
+        std::fs::read(built).map_err(|source| BuildError::Sources { dir: built.to_path_buf(), source })?;
+    crate::fs::write_atomically(output, &bytes)
+        .map_err(|e| BuildError::Sources { dir: output.to_path_buf(), source: e.source })
+}
+
+/// The version a lockfile resolved a package to.
+fn locked_version(lock: &str, package: &str) -> Option<String> {
+    lock.split("[[package]]")
+        .find(|entry| entry.contains(&format!("name = \"{package}\"")))?
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .map(String::from)
 }
 
 /// A digest of the Go guest's sources and the Go toolchain that builds them.

@@ -28,8 +28,9 @@ struct Cli {
 enum Command {
     /// Run cases against the guests and report where the SDKs disagree.
     Run(RunArgs),
-    /// Build the default guests (release) and print where they are.
-    BuildGuests,
+    /// Build the guests (release) and print where they are: the pinned SDKs, or the
+    /// given SDK releases or local checkouts.
+    BuildGuests(SdkArgs),
     /// Maintain the expectations list (known divergences).
     #[command(subcommand)]
     Expectations(ExpectationsCommand),
@@ -98,6 +99,17 @@ pub struct FuzzArgs {
     /// Oracle calls one shrink may spend.
     #[arg(long, default_value_t = 2000)]
     pub max_shrink_steps: u32,
+}
+
+/// Which SDKs the guests are built against.
+#[derive(Args, Clone, Default)]
+pub struct SdkArgs {
+    /// The Rust SDK: a release (`0.16.0`) or a local checkout's path.
+    #[arg(long, value_name = "SPEC")]
+    pub rust_sdk: Option<String>,
+    /// The Go SDK: a release (`v0.12.0`) or a local checkout's path.
+    #[arg(long, value_name = "SPEC")]
+    pub go_sdk: Option<String>,
 }
 
 #[derive(Args)]
@@ -185,6 +197,8 @@ pub struct RunArgs {
     /// Where to write report.json [default: reports/latest].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub sdks: SdkArgs,
     /// Pass every response through the real host's relay (oci-client) first.
     #[arg(long)]
     pub relay: bool,
@@ -232,7 +246,7 @@ pub fn main() -> i32 {
     let project = Project::this_checkout();
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(&project, args),
-        Command::BuildGuests => cmd_run::build_guests(&project),
+        Command::BuildGuests(sdks) => cmd_run::build_guests(&project, &sdks),
         Command::Expectations(ExpectationsCommand::Update { report, file }) => {
             cmd_corpus::update_expectations(&project, report, file)
         }

@@ -8,24 +8,40 @@ use globset::Glob;
 use kwconform::case::{self, Case};
 use kwconform::exit_codes;
 use kwconform::expectations::Expectations;
-use kwconform::guest_build::Project;
+use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
 use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
-use kwconform::run::{Event, Runner};
+use kwconform::run::{Event, GuestSpec, Runner};
 
-use crate::cli::{CliResult, RunArgs, case_roots, load_expectations};
+use crate::cli::{CliResult, RunArgs, SdkArgs, case_roots, load_expectations};
 
-pub fn build_guests(project: &Project) -> CliResult {
+pub fn build_guests(project: &Project, sdks: &SdkArgs) -> CliResult {
     let mut log = std::io::stderr();
-    let specs = project.build_default_guests(&mut log)?;
-    let go_wapc = project.build_go_wapc_guest(&mut log)?;
-    project.build_tinygo_guest(&mut log)?;
+    let specs = guests_for(project, sdks)?;
+    if sdks.rust_sdk.is_none() && sdks.go_sdk.is_none() {
+        let go_wapc = project.build_go_wapc_guest(&mut log)?;
+        project.build_tinygo_guest(&mut log)?;
+        println!("go-wapc\t{}", go_wapc.display());
+    }
     for spec in specs {
         println!("{}\t{}", spec.name, spec.path.display());
     }
-    println!("go-wapc\t{}", go_wapc.display());
     Ok(exit_codes::SUCCESS)
+}
+
+/// The `rust` and `go` guests: built against the given SDKs, or the pinned ones.
+fn guests_for(project: &Project, sdks: &SdkArgs) -> Result<Vec<GuestSpec>, Box<dyn std::error::Error>> {
+    let mut log = std::io::stderr();
+    let rust = match &sdks.rust_sdk {
+        Some(spec) => project.build_rust_guest_for(&SdkSpec::parse(spec), &mut log)?,
+        None => project.build_rust_guest(&mut log)?,
+    };
+    let go = match &sdks.go_sdk {
+        Some(spec) => project.build_go_guest_for(&SdkSpec::parse(spec), &mut log)?,
+        None => project.build_go_guest(&mut log)?,
+    };
+    Ok(vec![GuestSpec { name: "rust".into(), path: rust }, GuestSpec { name: "go".into(), path: go }])
 }
 
 pub fn run(project: &Project, args: RunArgs) -> CliResult {
@@ -43,11 +59,7 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     if args.relay {
         cases = relay_cases(cases);
     }
-    let specs = if args.guests.is_empty() {
-        project.build_default_guests(&mut std::io::stderr())?
-    } else {
-        args.guests
-    };
+    let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
     let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
     let mut out = anstream::stdout();
     let engine = HostEngine::new(limits)?.with_module_cache(project.module_cache_dir());

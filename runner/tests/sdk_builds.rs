@@ -1,0 +1,82 @@
+//! Guests built against other SDKs than the pinned ones: a local checkout (here, a copy
+//! of the pinned SDK's own source from the cargo registry / Go module cache) builds,
+//! reports itself as a checkout, decodes like the release, and is cached.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kwconform::guest::Guest;
+use kwconform::guest_build::{Project, SdkSpec};
+use kwconform::host::{HostEngine, Limits};
+
+/// A writable copy of a source tree (the module cache is read-only).
+fn copy_tree(from: &Path, to: &Path) {
+    assert!(Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap().success());
+    assert!(Command::new("chmod").args(["-R", "u+w"]).arg(to).status().unwrap().success());
+}
+
+fn registry_source(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    std::fs::read_dir(home.join("registry").join("src"))
+        .unwrap()
+        .map(|index| index.unwrap().path().join(name))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| panic!("{name} is not in the cargo registry"))
+}
+
+fn go_module_source(module_at_version: &str) -> PathBuf {
+    let output = Command::new("go").args(["env", "GOMODCACHE"]).output().unwrap();
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()).join(module_at_version)
+}
+
+fn describe(path: &Path) -> kwconform::guest::GuestInfo {
+    let engine = HostEngine::new(Limits::default()).unwrap();
+    Guest::load(&engine, "checkout", path).unwrap().info
+}
+
+#[test]
+fn guests_build_from_local_sdk_checkouts_and_are_cached() {
+    common::guest_specs(); // the pinned guests, which put both SDKs' sources in the caches
+    let project = Project::this_checkout();
+    let dir = tempfile::tempdir().unwrap();
+
+    let rust_checkout = dir.path().join("rust-sdk");
+    copy_tree(&registry_source("kubewarden-policy-sdk-0.17.3"), &rust_checkout);
+    let rust = project
+        .build_rust_guest_for(&SdkSpec::parse(rust_checkout.to_str().unwrap()), &mut std::io::stderr())
+        .unwrap();
+    let info = describe(&rust);
+    assert_eq!(
+        (info.sdk.as_str(), info.sdk_version.as_str()),
+        ("kubewarden-policy-sdk", "0.17.3 (local checkout)")
+    );
+
+    let go_checkout = dir.path().join("go-sdk");
+    copy_tree(&go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"), &go_checkout);
+    let go = project
+        .build_go_guest_for(&SdkSpec::parse(go_checkout.to_str().unwrap()), &mut std::io::stderr())
+        .unwrap();
+    let info = describe(&go);
+    assert!(
+        info.sdk_version.contains(&format!("replaced by {}", go_checkout.canonicalize().unwrap().display())),
+        "{}",
+        info.sdk_version
+    );
+
+    // The same checkout again: straight from the cache, the same module.
+    let again = project
+        .build_go_guest_for(&SdkSpec::parse(go_checkout.to_str().unwrap()), &mut std::io::sink())
+        .unwrap();
+    assert_eq!(again, go);
+
+    // A checkout that changes is a new guest.
+    std::fs::write(go_checkout.join("NOTES.md"), "local change").unwrap();
+    let changed = project
+        .build_go_guest_for(&SdkSpec::parse(go_checkout.to_str().unwrap()), &mut std::io::sink())
+        .unwrap();
+    assert_ne!(changed, go);
+}
