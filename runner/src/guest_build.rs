@@ -26,11 +26,15 @@ impl SdkSpec {
         if path.is_dir() { SdkSpec::Checkout(path.to_path_buf()) } else { SdkSpec::Release(spec.to_string()) }
     }
 
-    /// What goes into a guest's cache key: the version, or the checkout's whole tree.
+    /// What goes into a guest's cache key: the version, or the checkout's place (it is
+    /// recorded in the module) and its whole tree.
     fn fingerprint(&self, hash: &mut Sha256) -> Result<(), BuildError> {
         match self {
             SdkSpec::Release(version) => hash.update(version.as_bytes()),
-            SdkSpec::Checkout(dir) => hash_tree(dir, hash)?,
+            SdkSpec::Checkout(dir) => {
+                hash.update(absolute(dir)?.as_os_str().as_encoded_bytes());
+                hash_tree(dir, hash)?;
+            }
         }
         Ok(())
     }
@@ -249,6 +253,8 @@ impl Project {
         run(Command::new(&cargo).current_dir(&copy).args(["build", "--release", "--target", WASM_TARGET]))?;
         let built = copy.join("target").join(WASM_TARGET).join("release").join("kwconform_guest_rust.wasm");
         install(&built, &output)?;
+        // The module is cached; the build copy (with its own target/) is not kept.
+        let _ = std::fs::remove_dir_all(&copy);
         Ok(output)
     }
 
@@ -282,6 +288,7 @@ impl Project {
             ".",
         ]))?;
         install(&copy.join("guest-go.wasm"), &output)?;
+        let _ = std::fs::remove_dir_all(&copy);
         Ok(output)
     }
 
