@@ -18,6 +18,7 @@ pub mod guest;
 pub mod guest_build;
 pub mod host;
 pub mod kwctl;
+pub mod matrix;
 pub mod relay;
 pub mod report;
 pub mod run;

@@ -51,6 +51,19 @@ enum Command {
     },
     /// Run one case and show everything: requests, host response, outcomes, views, diff.
     Repro(ReproArgs),
+    /// Run the corpus for every Rust × Go SDK pair, and list what each SDK release
+    /// changed compared with the previous one.
+    Matrix {
+        /// Rust SDK releases or checkouts, oldest first, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        rust_sdk: Vec<String>,
+        /// Go SDK releases or checkouts, oldest first, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        go_sdk: Vec<String>,
+        /// Where matrix.json and matrix.md go [default: reports/latest].
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+    },
     /// Merge the reports of shards (`run --shard K/N`) into one set of reports.
     Merge {
         /// The shards' report folders.
@@ -254,6 +267,7 @@ pub fn main() -> i32 {
         Command::Relay(args) => cmd_corpus::relay(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(&project, args),
         Command::Repro(args) => cmd_repro::repro(&project, args),
+        Command::Matrix { rust_sdk, go_sdk, report } => cmd_run::matrix(&project, &rust_sdk, &go_sdk, report),
         Command::Merge { reports, report } => cmd_run::merge(&project, &reports, report),
         Command::ImportKwctl { session, out } => {
             cmd_corpus::import_kwctl(&session, &out.unwrap_or_else(|| project.cases_dir()))

@@ -12,6 +12,7 @@ use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
 use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
+use kwconform::matrix::Release;
 use kwconform::run::{Event, GuestSpec, Runner};
 
 use crate::cli::{CliResult, RunArgs, SdkArgs, case_roots, load_expectations};
@@ -160,4 +161,40 @@ fn select_cases(cases: Vec<Case>, only: Option<&str>) -> Result<Vec<Case>, Box<d
         return Err(format!("no case id matches {pattern:?}").into());
     }
     Ok(selected)
+}
+
+/// `matrix`: builds every guest, runs every pair and every release step.
+pub fn matrix(project: &Project, rust: &[String], go: &[String], report: Option<PathBuf>) -> CliResult {
+    let bar = indicatif::ProgressBar::new((rust.len() + go.len()) as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("a valid template"));
+    let mut log = std::io::sink();
+    let mut build = |flavour: &str, spec: &String| -> Result<Release, Box<dyn std::error::Error>> {
+        bar.set_message(format!("building the {flavour} guest for {spec}"));
+        let sdk = SdkSpec::parse(spec);
+        let path = match flavour {
+            "rust" => project.build_rust_guest_for(&sdk, &mut log)?,
+            _ => project.build_go_guest_for(&sdk, &mut log)?,
+        };
+        bar.inc(1);
+        Ok(Release { spec: spec.clone(), guest: GuestSpec { name: flavour.into(), path } })
+    };
+    let rust: Vec<Release> = rust.iter().map(|s| build("rust", s)).collect::<Result<_, _>>()?;
+    let go: Vec<Release> = go.iter().map(|s| build("go", s)).collect::<Result<_, _>>()?;
+    let cases = case::load_cases(&[project.cases_dir()])?;
+    bar.set_position(0);
+    let matrix = kwconform::matrix::matrix(&rust, &go, &cases, &project.module_cache_dir(), |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+        bar.set_message(p.what.to_string());
+    })?;
+    bar.finish_and_clear();
+    let dir = report.unwrap_or_else(|| project.reports_dir());
+    let markdown = matrix.markdown();
+    print!("{markdown}");
+    let mut json = serde_json::to_vec_pretty(&matrix)?;
+    json.push(b'\n');
+    kwconform::fs::write_atomically(&dir.join("matrix.json"), &json)?;
+    kwconform::fs::write_atomically(&dir.join("matrix.md"), markdown.as_bytes())?;
+    println!("\nmatrix: {} (matrix.json, matrix.md)", dir.display());
+    Ok(exit_codes::SUCCESS)
 }

@@ -1,0 +1,175 @@
+//! The compatibility matrix: the corpus for every Rust × Go SDK pair, and per SDK the
+//! cases whose decoded view changed from one release to the next (docs/matrix.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::case::Case;
+use crate::compare::Verdict;
+use crate::fuzz::Class;
+use crate::guest::GuestLoadError;
+use crate::host::{EngineSetupError, HostEngine, Limits};
+use crate::run::{GuestSpec, Runner};
+
+/// One SDK release and its built guest module.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub spec: String,
+    pub guest: GuestSpec,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PairResult {
+    pub rust: String,
+    pub go: String,
+    pub cases: usize,
+    pub agree: usize,
+    pub diverge: usize,
+    pub crash: usize,
+    pub inconclusive: usize,
+    /// Divergence classes (signatures with indices folded) and how many cases each.
+    pub signatures: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Drift {
+    pub sdk: String,
+    pub from: String,
+    pub to: String,
+    /// Cases whose outcome or decoded view differs between the two releases.
+    pub changed: Vec<DriftCase>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DriftCase {
+    pub case: String,
+    pub paths: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Matrix {
+    pub pairs: Vec<PairResult>,
+    pub drift: Vec<Drift>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error(transparent)]
+    Engine(#[from] EngineSetupError),
+    #[error(transparent)]
+    Guest(#[from] GuestLoadError),
+}
+
+/// Progress, for a progress bar: `done` of `total` corpus runs.
+pub struct MatrixProgress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub what: &'a str,
+}
+
+/// Runs the matrix over `cases`; releases are given oldest first.
+pub fn matrix(
+    rust: &[Release],
+    go: &[Release],
+    cases: &[Case],
+    module_cache: &Path,
+    mut on_progress: impl FnMut(MatrixProgress<'_>),
+) -> Result<Matrix, MatrixError> {
+    let total = rust.len() * go.len() + rust.len().saturating_sub(1) + go.len().saturating_sub(1);
+    let mut done = 0;
+    let mut step = |what: &str| {
+        done += 1;
+        on_progress(MatrixProgress { done, total, what });
+    };
+    let mut pairs = Vec::new();
+    for r in rust {
+        for g in go {
+            let runner = runner(&[named("rust", &r.guest), named("go", &g.guest)], module_cache)?;
+            let results = runner.run(cases, |_| {});
+            let mut pair = PairResult {
+                rust: r.spec.clone(),
+                go: g.spec.clone(),
+                cases: results.results.len(),
+                agree: 0,
+                diverge: 0,
+                crash: 0,
+                inconclusive: 0,
+                signatures: BTreeMap::new(),
+            };
+            for result in &results.results {
+                match result.comparison.verdict {
+                    Verdict::Agree => pair.agree += 1,
+                    Verdict::Diverge => pair.diverge += 1,
+                    Verdict::Crash => pair.crash += 1,
+                    Verdict::Inconclusive => pair.inconclusive += 1,
+                }
+                if matches!(result.comparison.verdict, Verdict::Diverge | Verdict::Crash) {
+                    let signature = crate::expectations::signature(&result.comparison, &result.runs);
+                    *pair.signatures.entry(Class::of(result.case.op, &signature).summary()).or_default() += 1;
+                }
+            }
+            pairs.push(pair);
+            step(&format!("rust {} × go {}", r.spec, g.spec));
+        }
+    }
+    let mut drift = Vec::new();
+    for (sdk, releases) in [("rust", rust), ("go", go)] {
+        for window in releases.windows(2) {
+            let (from, to) = (&window[0], &window[1]);
+            let runner = runner(&[named("from", &from.guest), named("to", &to.guest)], module_cache)?;
+            let changed = runner
+                .run(cases, |_| {})
+                .results
+                .iter()
+                .filter(|r| r.comparison.verdict != Verdict::Agree)
+                .map(|r| DriftCase {
+                    case: r.case.id.clone(),
+                    paths: r.comparison.diffs.iter().map(|d| d.path.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+                })
+                .collect();
+            drift.push(Drift { sdk: sdk.into(), from: from.spec.clone(), to: to.spec.clone(), changed });
+            step(&format!("{sdk} {} → {}", from.spec, to.spec));
+        }
+    }
+    Ok(Matrix { pairs, drift })
+}
+
+fn named(name: &str, guest: &GuestSpec) -> GuestSpec {
+    GuestSpec { name: name.into(), path: guest.path.clone() }
+}
+
+fn runner(guests: &[GuestSpec], module_cache: &Path) -> Result<Runner, MatrixError> {
+    let engine = HostEngine::new(Limits::default())?.with_module_cache(module_cache.to_path_buf());
+    Ok(Runner::new(engine, guests, |_| {})?)
+}
+
+impl Matrix {
+    /// The pair table and the drift lists, in Markdown.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut md = String::from("## SDK compatibility matrix\n\nAgreeing cases per Rust × Go SDK pair (of all cases; divergence signatures in matrix.json).\n\n");
+        let rusts: Vec<&str> = self.pairs.iter().map(|p| p.rust.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+        let gos: Vec<&str> = self.pairs.iter().map(|p| p.go.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+        let _ = writeln!(md, "| rust \\ go | {} |", gos.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(gos.len()));
+        for r in &rusts {
+            let cells: Vec<String> = gos
+                .iter()
+                .map(|g| {
+                    let p = self.pairs.iter().find(|p| p.rust == *r && p.go == *g).expect("every pair ran");
+                    format!("{}/{} agree, {} signatures", p.agree, p.cases, p.signatures.len())
+                })
+                .collect();
+            let _ = writeln!(md, "| {r} | {} |", cells.join(" | "));
+        }
+        for d in &self.drift {
+            let _ = writeln!(md, "\n### {} {} → {}: {} cases decode differently\n", d.sdk, d.from, d.to, d.changed.len());
+            for c in &d.changed {
+                let _ = writeln!(md, "- `{}`: {}", c.case, c.paths.join(", "));
+            }
+        }
+        md
+    }
+}
