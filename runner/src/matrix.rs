@@ -126,7 +126,14 @@ pub fn matrix(
                 .filter(|r| r.comparison.verdict != Verdict::Agree)
                 .map(|r| DriftCase {
                     case: r.case.id.clone(),
-                    paths: r.comparison.diffs.iter().map(|d| d.path.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+                    paths: r
+                        .comparison
+                        .diffs
+                        .iter()
+                        .map(|d| d.path.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
                 })
                 .collect();
             drift.push(Drift { sdk: sdk.into(), from: from.spec.clone(), to: to.spec.clone(), changed });
@@ -146,12 +153,22 @@ fn runner(guests: &[GuestSpec], module_cache: &Path) -> Result<Runner, MatrixErr
 }
 
 impl Matrix {
+    /// A self-contained HTML page: the pair table and the drift lists.
+    pub fn html(&self) -> String {
+        let data = serde_json::to_string(self).expect("the matrix serialises").replace("</", "<\\/");
+        MATRIX_PAGE.replace("/*MATRIX*/", &data)
+    }
+
     /// The pair table and the drift lists, in Markdown.
     pub fn markdown(&self) -> String {
         use std::fmt::Write as _;
-        let mut md = String::from("## SDK compatibility matrix\n\nAgreeing cases per Rust × Go SDK pair (of all cases; divergence signatures in matrix.json).\n\n");
-        let rusts: Vec<&str> = self.pairs.iter().map(|p| p.rust.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
-        let gos: Vec<&str> = self.pairs.iter().map(|p| p.go.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut md = String::from(
+            "## SDK compatibility matrix\n\nAgreeing cases per Rust × Go SDK pair (of all cases; divergence signatures in matrix.json).\n\n",
+        );
+        let rusts: Vec<&str> =
+            self.pairs.iter().map(|p| p.rust.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+        let gos: Vec<&str> =
+            self.pairs.iter().map(|p| p.go.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
         let _ = writeln!(md, "| rust \\ go | {} |", gos.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(gos.len()));
         for r in &rusts {
@@ -165,7 +182,14 @@ impl Matrix {
             let _ = writeln!(md, "| {r} | {} |", cells.join(" | "));
         }
         for d in &self.drift {
-            let _ = writeln!(md, "\n### {} {} → {}: {} cases decode differently\n", d.sdk, d.from, d.to, d.changed.len());
+            let _ = writeln!(
+                md,
+                "\n### {} {} → {}: {} cases decode differently\n",
+                d.sdk,
+                d.from,
+                d.to,
+                d.changed.len()
+            );
             for c in &d.changed {
                 let _ = writeln!(md, "- `{}`: {}", c.case, c.paths.join(", "));
             }
@@ -173,3 +197,31 @@ impl Matrix {
         md
     }
 }
+
+const MATRIX_PAGE: &str = r##"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>kwconform SDK matrix</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; }
+table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: .3em .6em; vertical-align: top; }
+th { background: #f6f8fa; } details { margin: .2em 0; } code { font-size: 12px; }
+</style></head><body>
+<h1>SDK compatibility matrix</h1>
+<table id="pairs"></table>
+<h2>Release to release</h2>
+<div id="drift"></div>
+<script id="matrix" type="application/json">/*MATRIX*/</script>
+<script>
+"use strict";
+const m = JSON.parse(document.getElementById("matrix").textContent);
+const esc = s => String(s).replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+const rusts = [...new Set(m.pairs.map(p => p.rust))], gos = [...new Set(m.pairs.map(p => p.go))];
+document.getElementById("pairs").innerHTML = `<tr><th>rust \\ go</th>${gos.map(g => `<th>${esc(g)}</th>`).join("")}</tr>` +
+  rusts.map(r => `<tr><th>${esc(r)}</th>` + gos.map(g => {
+    const p = m.pairs.find(p => p.rust === r && p.go === g);
+    const sigs = Object.entries(p.signatures).map(([s, n]) => `<li>${n} × <code>${esc(s)}</code></li>`).join("");
+    return `<td class="pair">${p.agree}/${p.cases} agree<details><summary>${Object.keys(p.signatures).length} signatures</summary><ul>${sigs}</ul></details></td>`;
+  }).join("") + "</tr>").join("");
+document.getElementById("drift").innerHTML = m.drift.map(d => `<h3>${esc(d.sdk)} ${esc(d.from)} → ${esc(d.to)}: <span class="changed">${d.changed.length}</span> cases decode differently</h3>` +
+  (d.changed.length ? `<ul>${d.changed.map(c => `<li><code>${esc(c.case)}</code>: ${esc(c.paths.join(", "))}</li>`).join("")}</ul>` : "")).join("");
+</script></body></html>
+"##;

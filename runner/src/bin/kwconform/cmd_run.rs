@@ -10,9 +10,9 @@ use kwconform::exit_codes;
 use kwconform::expectations::Expectations;
 use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
+use kwconform::matrix::Release;
 use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
-use kwconform::matrix::Release;
 use kwconform::run::{Event, GuestSpec, Runner};
 
 use crate::cli::{CliResult, RunArgs, SdkArgs, case_roots, load_expectations};
@@ -166,7 +166,10 @@ fn select_cases(cases: Vec<Case>, only: Option<&str>) -> Result<Vec<Case>, Box<d
 /// `matrix`: builds every guest, runs every pair and every release step.
 pub fn matrix(project: &Project, rust: &[String], go: &[String], report: Option<PathBuf>) -> CliResult {
     let bar = indicatif::ProgressBar::new((rust.len() + go.len()) as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("a valid template"));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("a valid template"),
+    );
     let mut log = std::io::sink();
     let mut build = |flavour: &str, spec: &String| -> Result<Release, Box<dyn std::error::Error>> {
         bar.set_message(format!("building the {flavour} guest for {spec}"));
@@ -195,6 +198,7 @@ pub fn matrix(project: &Project, rust: &[String], go: &[String], report: Option<
     json.push(b'\n');
     kwconform::fs::write_atomically(&dir.join("matrix.json"), &json)?;
     kwconform::fs::write_atomically(&dir.join("matrix.md"), markdown.as_bytes())?;
-    println!("\nmatrix: {} (matrix.json, matrix.md)", dir.display());
+    kwconform::fs::write_atomically(&dir.join("matrix.html"), matrix.html().as_bytes())?;
+    println!("\nmatrix: {} (matrix.json, matrix.md, matrix.html)", dir.display());
     Ok(exit_codes::SUCCESS)
 }
