@@ -179,7 +179,7 @@ impl Project {
     ) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-go");
         let stamp_path = output.with_extension("wasm.stamp");
-        let stamp = go_stamp(&source)?;
+        let stamp = cache_key(name, &source, None, &["go", "version"])?;
         if output.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
             let _ = writeln!(log, "kwconform: the {name} guest is up to date ({})", output.display());
             return Ok(output.to_path_buf());
@@ -211,7 +211,7 @@ impl Project {
     /// resolves to, since the guest names its types.
     pub fn build_rust_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-rust");
-        let key = cache_key("rust", &source, sdk, &["rustc", "--version"])?;
+        let key = cache_key("rust", &source, Some(sdk), &["rustc", "--version"])?;
         let output = self.root.join("target").join("guest-cache").join(format!("rust-{key}.wasm"));
         if output.is_file() {
             let _ = writeln!(log, "kwconform: the rust guest for {sdk:?} is cached ({})", output.display());
@@ -262,7 +262,7 @@ impl Project {
     /// copy), cached like [`Project::build_rust_guest_for`].
     pub fn build_go_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-go");
-        let key = cache_key("go", &source, sdk, &["go", "version"])?;
+        let key = cache_key("go", &source, Some(sdk), &["go", "version"])?;
         let output = self.root.join("target").join("guest-cache").join(format!("go-{key}.wasm"));
         if output.is_file() {
             let _ = writeln!(log, "kwconform: the go guest for {sdk:?} is cached ({})", output.display());
@@ -328,12 +328,20 @@ fn run(command: &mut Command) -> Result<(), BuildError> {
     if status.success() { Ok(()) } else { Err(BuildError::Failed { command: shown, status }) }
 }
 
-/// A content key: the guest's sources, the SDK spec and the toolchain's version.
-fn cache_key(flavour: &str, source: &Path, sdk: &SdkSpec, toolchain: &[&str]) -> Result<String, BuildError> {
+/// A content key: the guest's sources, the SDK spec (none: the pinned one) and the
+/// toolchain's version.
+fn cache_key(
+    flavour: &str,
+    source: &Path,
+    sdk: Option<&SdkSpec>,
+    toolchain: &[&str],
+) -> Result<String, BuildError> {
     let mut hash = Sha256::new();
     hash.update(flavour.as_bytes());
     hash_tree(source, &mut hash)?;
-    sdk.fingerprint(&mut hash)?;
+    if let Some(sdk) = sdk {
+        sdk.fingerprint(&mut hash)?;
+    }
     let version = Command::new(toolchain[0])
         .args(&toolchain[1..])
         .output()
@@ -398,28 +406,4 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix("version = \""))
         .and_then(|v| v.strip_suffix('"'))
         .map(String::from)
-}
-
-/// A digest of the Go guest's sources and the Go toolchain that builds them.
-fn go_stamp(source: &Path) -> Result<String, BuildError> {
-    let sources_error = |e| BuildError::Sources { dir: source.to_path_buf(), source: e };
-    let mut names: Vec<PathBuf> = std::fs::read_dir(source)
-        .map_err(sources_error)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum")
-        })
-        .collect();
-    names.sort();
-    let mut hash = Sha256::new();
-    for name in names {
-        hash.update(name.file_name().unwrap_or_default().as_encoded_bytes());
-        hash.update(std::fs::read(&name).map_err(sources_error)?);
-    }
-    let version = Command::new("go")
-        .arg("version")
-        .output()
-        .map_err(|source| BuildError::Spawn { command: "go version".into(), source })?;
-    hash.update(&version.stdout);
-    Ok(crate::host::hex(&hash.finalize()))
 }
