@@ -40,6 +40,12 @@ impl SdkSpec {
     }
 }
 
+/// A guest-cache lookup: the cached module, or the key and place to build it to.
+enum Cache {
+    Hit(PathBuf),
+    Miss { key: String, output: PathBuf },
+}
+
 /// The kwconform checkout: where guest sources live and where built guests go.
 #[derive(Clone, Debug)]
 pub struct Project {
@@ -211,12 +217,10 @@ impl Project {
     /// resolves to, since the guest names its types.
     pub fn build_rust_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-rust");
-        let key = cache_key("rust", &source, Some(sdk), &["rustc", "--version"])?;
-        let output = self.root.join("target").join("guest-cache").join(format!("rust-{key}.wasm"));
-        if output.is_file() {
-            let _ = writeln!(log, "kwconform: the rust guest for {sdk:?} is cached ({})", output.display());
-            return Ok(output);
-        }
+        let (key, output) = match self.guest_cache("rust", &source, sdk, &["rustc", "--version"], log)? {
+            Cache::Hit(output) => return Ok(output),
+            Cache::Miss { key, output } => (key, output),
+        };
         if !self.wasm_target_installed() {
             run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
         }
@@ -262,12 +266,10 @@ impl Project {
     /// copy), cached like [`Project::build_rust_guest_for`].
     pub fn build_go_guest_for(&self, sdk: &SdkSpec, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-go");
-        let key = cache_key("go", &source, Some(sdk), &["go", "version"])?;
-        let output = self.root.join("target").join("guest-cache").join(format!("go-{key}.wasm"));
-        if output.is_file() {
-            let _ = writeln!(log, "kwconform: the go guest for {sdk:?} is cached ({})", output.display());
-            return Ok(output);
-        }
+        let (key, output) = match self.guest_cache("go", &source, sdk, &["go", "version"], log)? {
+            Cache::Hit(output) => return Ok(output),
+            Cache::Miss { key, output } => (key, output),
+        };
         let copy = self.root.join("target").join("guest-builds").join(format!("go-{key}"));
         copy_sources(&source, &copy, &|p| {
             p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum")
@@ -290,6 +292,25 @@ impl Project {
         install(&copy.join("guest-go.wasm"), &output)?;
         let _ = std::fs::remove_dir_all(&copy);
         Ok(output)
+    }
+
+    /// Looks a guest built against `sdk` up in the content-addressed cache.
+    fn guest_cache(
+        &self,
+        flavour: &str,
+        source: &Path,
+        sdk: &SdkSpec,
+        toolchain: &[&str],
+        log: &mut dyn Write,
+    ) -> Result<Cache, BuildError> {
+        let key = cache_key(flavour, source, Some(sdk), toolchain)?;
+        let output = self.root.join("target").join("guest-cache").join(format!("{flavour}-{key}.wasm"));
+        if output.is_file() {
+            let _ =
+                writeln!(log, "kwconform: the {flavour} guest for {sdk:?} is cached ({})", output.display());
+            return Ok(Cache::Hit(output));
+        }
+        Ok(Cache::Miss { key, output })
     }
 
     /// The TinyGo (waPC) flavour of the Go guest needs a `tinygo` binary; without one it
