@@ -66,17 +66,35 @@ func sdkError(err error) result {
 	return result{Outcome: "error", Error: &message}
 }
 
-// describe reports the protocol version and the SDK release linked into this module,
-// read from the module's own build information ("unknown" where the toolchain keeps
-// none).
+// Set by kwconform's builder (-ldflags -X) when the SDK is a local checkout.
+var (
+	sdkContentHash string
+	sdkGitDescribe string
+)
+
+// describe reports the protocol version and the SDK linked into this module, read
+// from the module's own build information: the module version (for a checkout, the
+// version its replace directive replaces) and where it came from.
 func describe() map[string]any {
 	version := "unknown"
+	source := map[string]any{"kind": "release"}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
-			if dep.Path == sdkModule {
-				version = dep.Version
-				if dep.Replace != nil {
-					version += " (replaced by " + dep.Replace.Path + " " + dep.Replace.Version + ")"
+			if dep.Path != sdkModule {
+				continue
+			}
+			version = dep.Version
+			if dep.Replace != nil {
+				path := dep.Replace.Path
+				if dep.Replace.Version != "" {
+					path += "@" + dep.Replace.Version
+				}
+				source = map[string]any{"kind": "checkout", "path": path}
+				if sdkContentHash != "" {
+					source["content_hash"] = sdkContentHash
+				}
+				if sdkGitDescribe != "" {
+					source["git_describe"] = sdkGitDescribe
 				}
 			}
 		}
@@ -85,6 +103,7 @@ func describe() map[string]any {
 		"protocol":    protocolVersion,
 		"sdk":         sdkModule,
 		"sdk_version": version,
+		"sdk_source":  source,
 		"ops":         []string{"oci_manifest", "manifest_digest", "oci_manifest_config"},
 	}
 }

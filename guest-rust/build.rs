@@ -1,6 +1,8 @@
-//! Records the Kubewarden SDK release this guest links, for the `describe` operation.
-//! Cargo resolves it into the lockfile (the workspace's, or a build copy's own); that
-//! is the version compiled in. A path dependency (a local SDK checkout) is marked.
+//! Records the Kubewarden SDK this guest links, for the `describe` operation: its
+//! version as Cargo resolved it into the lockfile (the workspace's, or a build copy's
+//! own), which for a path dependency is the version the checkout's Cargo.toml
+//! declares; and where it came from. A path dependency is a checkout; kwconform's
+//! builder says where it is and what its content hash is in the environment.
 
 use std::path::Path;
 
@@ -21,7 +23,23 @@ fn main() {
         .find_map(|l| l.strip_prefix("version = \""))
         .and_then(|v| v.strip_suffix('"'))
         .expect("kubewarden-policy-sdk has no version in Cargo.lock");
+    println!("cargo::rustc-env=KWCONFORM_SDK_VERSION={version}");
     // Registry packages carry a `source`; a path dependency has none.
-    let origin = if entry.contains("source = ") { "" } else { " (local checkout)" };
-    println!("cargo::rustc-env=KWCONFORM_SDK_VERSION={version}{origin}");
+    let source = if entry.contains("source = ") {
+        "{\"kind\":\"release\"}".to_string()
+    } else {
+        let mut checkout = vec!["\"kind\":\"checkout\"".to_string()];
+        for (var, key) in [
+            ("KWCONFORM_SDK_CHECKOUT", "path"),
+            ("KWCONFORM_SDK_CONTENT_HASH", "content_hash"),
+            ("KWCONFORM_SDK_GIT_DESCRIBE", "git_describe"),
+        ] {
+            println!("cargo::rerun-if-env-changed={var}");
+            if let Ok(value) = std::env::var(var) {
+                checkout.push(format!("\"{key}\":{value:?}"));
+            }
+        }
+        format!("{{{}}}", checkout.join(","))
+    };
+    println!("cargo::rustc-env=KWCONFORM_SDK_SOURCE={source}");
 }

@@ -26,6 +26,7 @@ fn describe(_: &[u8]) -> CallResult {
         "protocol": PROTOCOL_VERSION,
         "sdk": "kubewarden-policy-sdk",
         "sdk_version": env!("KWCONFORM_SDK_VERSION"),
+        "sdk_source": serde_json::from_str::<Value>(env!("KWCONFORM_SDK_SOURCE"))?,
         "ops": ["oci_manifest", "manifest_digest", "oci_manifest_config"],
     }))
 }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::case::{Case, Expect};
-use crate::equality::{self, Rule};
-use crate::guest::{GuestRun, Outcome};
+use crate::case::{Case, Expect, Op};
+use crate::equality::{self, Rule, Side};
+use crate::guest::{GuestRun, GuestSummary, Outcome};
 use crate::host::HostCall;
 
 /// What happened on a case, before expectations are considered.
@@ -91,15 +91,19 @@ pub struct Comparison {
     pub expectation: ExpectationStatus,
 }
 
-/// Compares every guest with the first one (the reference).
-pub fn compare(case: &Case, runs: &[(String, GuestRun)]) -> Comparison {
+/// Compares every guest with the first one (the reference). `guests` says which SDK
+/// each run's guest (by name) was built from: it decides where an equivalence applies.
+pub fn compare(case: &Case, runs: &[(String, GuestRun)], guests: &[GuestSummary]) -> Comparison {
     let mut diffs: BTreeMap<String, Diff> = BTreeMap::new();
     let mut equivalences = Vec::new();
     let mut notes = Vec::new();
+    let sdk = |name: &str| guests.iter().find(|g| g.name == name).map_or("", |g| g.sdk.as_str());
     if let Some(((ref_name, reference), others)) = runs.split_first() {
         for (name, run) in others {
             let pair = Pair {
+                op: case.op,
                 names: [ref_name, name],
+                sdks: [sdk(ref_name), sdk(name)],
                 diffs: &mut diffs,
                 equivalences: &mut equivalences,
                 notes: &mut notes,
@@ -154,7 +158,9 @@ fn describe(class: crate::case::OutcomeClass, kind: Option<&str>) -> String {
 
 /// The reference guest against one other guest.
 struct Pair<'a> {
+    op: Op,
     names: [&'a String; 2],
+    sdks: [&'a str; 2],
     diffs: &'a mut BTreeMap<String, Diff>,
     equivalences: &'a mut Vec<AppliedEquivalence>,
     notes: &'a mut Vec<Note>,
@@ -177,7 +183,8 @@ impl Pair<'_> {
         if lk != rk {
             return self.differ("/kind", lk.as_ref().map(|k| json!(k)), rk.as_ref().map(|k| json!(k)));
         }
-        let views = equality::compare_views("/view", lv, rv);
+        let side = |view, sdk| Side { view, types: equality::view_type(sdk, self.op, lk.as_deref()) };
+        let views = equality::compare_views("/view", side(lv, self.sdks[0]), side(rv, self.sdks[1]));
         for d in views.differences {
             self.differ(&d.path, d.left, d.right);
         }

@@ -1,24 +1,93 @@
 //! A guest: a loaded module, what it says about itself, and its decoded results
 //! (docs/guest-protocol.md, docs/decoded-view.md).
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::case::{HostResponse, Op, OutcomeClass};
-use crate::host::{EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError};
+use crate::host::{Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError};
 
 /// The guest protocol version this runner speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// What a guest's `describe` operation reports.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GuestInfo {
     pub protocol: u32,
+    /// The SDK's name: its crate or module path.
     pub sdk: String,
+    /// The SDK's semver version: the release, or the one a checkout declares.
     pub sdk_version: String,
+    /// Where the SDK came from; `None` when the guest does not say.
+    #[serde(default)]
+    pub sdk_source: Option<SdkSource>,
     pub ops: Vec<String>,
+}
+
+/// Where a guest's SDK came from: shown to people, never parsed to match anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SdkSource {
+    /// A published release, as the toolchain fetched it from its registry.
+    Release,
+    /// A local checkout of the SDK's sources.
+    Checkout {
+        /// Where the checkout was, when the guest was built.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// SHA-256 over the checkout's files (names and contents, `target/` and `.git/`
+        /// left out), as the builder computed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_hash: Option<String>,
+        /// `git describe --tags --always --dirty` of the checkout, when it has history.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        git_describe: Option<String>,
+    },
+}
+
+impl fmt::Display for SdkSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let SdkSource::Checkout { path, content_hash, git_describe } = self else {
+            return f.write_str("release");
+        };
+        f.write_str("checkout")?;
+        if let Some(path) = path {
+            write!(f, " {path}")?;
+        }
+        if let Some(describe) = git_describe {
+            write!(f, ", git {describe}")?;
+        }
+        if let Some(hash) = content_hash {
+            write!(f, ", content sha256 {}…", &hash[..hash.len().min(12)])?;
+        }
+        Ok(())
+    }
+}
+
+/// A guest to load: a name and a module file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestSpec {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// Who a loaded guest is: what reporters and the expectations list need to know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSummary {
+    pub name: String,
+    pub sdk: String,
+    /// Semver; what expectations entries match.
+    pub sdk_version: String,
+    /// Provenance, for display.
+    pub sdk_source: Option<SdkSource>,
+    pub abi: Abi,
+    pub module_sha256: String,
+    pub path: String,
 }
 
 /// A guest module under a name (`rust`, `go`, …), ready to run cases.
@@ -95,7 +164,25 @@ impl Guest {
                 info.protocol
             )));
         }
+        if semver_of(&info.sdk_version).is_none() {
+            return Err(describe_error(format!(
+                "its sdk_version {:?} is not a semver version (provenance belongs in sdk_source)",
+                info.sdk_version
+            )));
+        }
         Ok(Guest { name: name.to_string(), module, info })
+    }
+
+    pub fn summary(&self) -> GuestSummary {
+        GuestSummary {
+            name: self.name.clone(),
+            sdk: self.info.sdk.clone(),
+            sdk_version: self.info.sdk_version.clone(),
+            sdk_source: self.info.sdk_source.clone(),
+            abi: self.module.abi,
+            module_sha256: self.module.sha256.clone(),
+            path: self.module.path.display().to_string(),
+        }
     }
 
     /// Runs one request: `op` on `image`, the host answering with `response`.
@@ -143,6 +230,11 @@ pub fn parse_result(bytes: &[u8]) -> Result<Outcome, String> {
             "result line must be {{\"outcome\":\"ok\",\"kind\",\"view\"}} or {{\"outcome\":\"error\",\"error\"}}, got outcome {outcome:?}"
         )),
     }
+}
+
+/// An SDK version as semver; Go's leading `v` is allowed.
+pub fn semver_of(version: &str) -> Option<semver::Version> {
+    semver::Version::parse(version.strip_prefix('v').unwrap_or(version)).ok()
 }
 
 fn trim_line(bytes: &[u8]) -> &[u8] {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::run::GuestSpec;
+use crate::guest::GuestSpec;
 
 const WASM_TARGET: &str = "wasm32-wasip1";
 
@@ -26,17 +26,66 @@ impl SdkSpec {
         if path.is_dir() { SdkSpec::Checkout(path.to_path_buf()) } else { SdkSpec::Release(spec.to_string()) }
     }
 
-    /// What goes into a guest's cache key: the version, or the checkout's place (it is
-    /// recorded in the module) and its whole tree.
+    /// What goes into a guest's cache key: the version, or the checkout's place and
+    /// content (both are recorded in the module, with its `git describe`).
     fn fingerprint(&self, hash: &mut Sha256) -> Result<(), BuildError> {
         match self {
             SdkSpec::Release(version) => hash.update(version.as_bytes()),
             SdkSpec::Checkout(dir) => {
-                hash.update(absolute(dir)?.as_os_str().as_encoded_bytes());
-                hash_tree(dir, hash)?;
+                let checkout = Checkout::read(dir)?;
+                hash.update(checkout.path.as_os_str().as_encoded_bytes());
+                hash.update(checkout.content_hash.as_bytes());
+                hash.update(checkout.git_describe.unwrap_or_default().as_bytes());
             }
         }
         Ok(())
+    }
+}
+
+/// What a guest built from a checkout records about it (docs/guest-protocol.md).
+struct Checkout {
+    path: PathBuf,
+    /// SHA-256 of the checkout's files (names and contents), `target/` and `.git/` left out.
+    content_hash: String,
+    /// `git describe --tags --always --dirty`, when the checkout itself is a git repository.
+    git_describe: Option<String>,
+    /// The nearest tag, when it is a semver version (`v0.13.1`).
+    git_tag: Option<String>,
+}
+
+impl Checkout {
+    fn read(dir: &Path) -> Result<Checkout, BuildError> {
+        let path = absolute(dir)?;
+        let mut hash = Sha256::new();
+        hash_tree(&path, &mut hash)?;
+        // Only the checkout's own history: a copy inside another repository has none.
+        let git = |args: &[&str]| -> Option<String> {
+            if !path.join(".git").exists() {
+                return None;
+            }
+            let output = Command::new("git").arg("-C").arg(&path).args(args).output().ok()?;
+            let text = String::from_utf8(output.stdout).ok()?.trim().to_string();
+            (output.status.success() && !text.is_empty()).then_some(text)
+        };
+        let git_tag = git(&["describe", "--tags", "--abbrev=0"])
+            .filter(|tag| crate::guest::semver_of(tag).is_some_and(|v| v.build.is_empty()));
+        Ok(Checkout {
+            content_hash: crate::host::hex(&hash.finalize()),
+            git_describe: git(&["describe", "--tags", "--always", "--dirty"]),
+            git_tag,
+            path,
+        })
+    }
+
+    /// The checkout's provenance for a guest's build (environment of the Rust guest's
+    /// build script).
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("KWCONFORM_SDK_CHECKOUT", self.path.display().to_string()),
+            ("KWCONFORM_SDK_CONTENT_HASH", self.content_hash.clone()),
+        ];
+        env.extend(self.git_describe.clone().map(|d| ("KWCONFORM_SDK_GIT_DESCRIBE", d)));
+        env
     }
 }
 
@@ -226,9 +275,12 @@ impl Project {
         }
         let copy = self.root.join("target").join("guest-builds").join(format!("rust-{key}"));
         copy_sources(&source, &copy, &|p| p.starts_with("src") || p.ends_with("build.rs"))?;
-        let sdk_dep = match sdk {
-            SdkSpec::Release(v) => format!("version = \"={}\"", v.trim_start_matches('v')),
-            SdkSpec::Checkout(dir) => format!("path = {:?}", absolute(dir)?),
+        let (sdk_dep, provenance) = match sdk {
+            SdkSpec::Release(v) => (format!("version = \"={}\"", v.trim_start_matches('v')), Vec::new()),
+            SdkSpec::Checkout(dir) => {
+                let checkout = Checkout::read(dir)?;
+                (format!("path = {:?}", checkout.path), checkout.env())
+            }
         };
         let manifest = |oci_spec: &str| {
             format!(
@@ -254,7 +306,12 @@ impl Project {
             "oci-spec = {{ version = \"={oci_spec}\", default-features = false, features = [\"image\"] }}"
         )))?;
         let _ = writeln!(log, "kwconform: building the rust guest against {sdk:?} (oci-spec {oci_spec})");
-        run(Command::new(&cargo).current_dir(&copy).args(["build", "--release", "--target", WASM_TARGET]))?;
+        run(Command::new(&cargo).current_dir(&copy).envs(provenance).args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+        ]))?;
         let built = copy.join("target").join(WASM_TARGET).join("release").join("kwconform_guest_rust.wasm");
         install(&built, &output)?;
         // The module is cached; the build copy (with its own target/) is not kept.
@@ -275,16 +332,30 @@ impl Project {
             p.extension().is_some_and(|x| x == "go") || p.ends_with("go.mod") || p.ends_with("go.sum")
         })?;
         const MODULE: &str = "github.com/kubewarden/policy-sdk-go";
-        let edit = match sdk {
-            SdkSpec::Release(v) => format!("-require={MODULE}@{v}"),
-            SdkSpec::Checkout(dir) => format!("-replace={MODULE}={}", absolute(dir)?.display()),
+        // A checkout replaces the module; its version is its nearest git tag, or else the
+        // version the guest's go.mod requires.
+        let (edits, ldflags) = match sdk {
+            SdkSpec::Release(v) => (vec![format!("-require={MODULE}@{v}")], String::new()),
+            SdkSpec::Checkout(dir) => {
+                let checkout = Checkout::read(dir)?;
+                let mut edits = vec![format!("-replace={MODULE}={}", checkout.path.display())];
+                if let Some(tag) = &checkout.git_tag {
+                    edits.push(format!("-require={MODULE}@v{}", tag.trim_start_matches('v')));
+                }
+                let mut ldflags = format!("-X main.sdkContentHash={}", checkout.content_hash);
+                if let Some(describe) = &checkout.git_describe {
+                    ldflags.push_str(&format!(" -X main.sdkGitDescribe={describe}"));
+                }
+                (edits, ldflags)
+            }
         };
         let _ = writeln!(log, "kwconform: building the go guest against {sdk:?}");
-        run(Command::new("go").current_dir(&copy).args(["mod", "edit", &edit]))?;
+        run(Command::new("go").current_dir(&copy).args(["mod", "edit"]).args(&edits))?;
         run(Command::new("go").current_dir(&copy).args(["mod", "tidy"]))?;
         run(Command::new("go").current_dir(&copy).env("GOOS", "wasip1").env("GOARCH", "wasm").args([
             "build",
             "-trimpath",
+            &format!("-ldflags={ldflags}"),
             "-o",
             "guest-go.wasm",
             ".",

@@ -10,8 +10,9 @@ use crate::case::Case;
 use crate::compare::Verdict;
 use crate::fuzz::Class;
 use crate::guest::GuestLoadError;
+use crate::guest::GuestSpec;
 use crate::host::{EngineSetupError, HostEngine, Limits};
-use crate::run::{GuestSpec, Runner};
+use crate::run::Runner;
 
 /// One SDK release and its built guest module.
 #[derive(Clone, Debug)]

@@ -1,6 +1,5 @@
 //! Executing cases against guests. Execution emits results; it never formats them.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sha2::Digest as _;
@@ -8,7 +7,7 @@ use sha2::Digest as _;
 use crate::case::Case;
 use crate::compare::{self, Comparison, ExpectationStatus};
 use crate::expectations::{Expectations, Judgement};
-use crate::guest::{Guest, GuestLoadError, GuestRun};
+use crate::guest::{Guest, GuestLoadError, GuestRun, GuestSpec, GuestSummary};
 use crate::host::HostEngine;
 
 /// A stable slice of the cases: shard `index` of `count` (1-based) holds the cases
@@ -25,13 +24,6 @@ impl Shard {
         let value = u64::from_be_bytes(hash[..8].try_into().expect("SHA-256 has 32 bytes"));
         value % self.count == self.index - 1
     }
-}
-
-/// A guest to load: a name and a module file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuestSpec {
-    pub name: String,
-    pub path: PathBuf,
 }
 
 /// One case run against every guest, compared.
@@ -52,17 +44,6 @@ pub struct RunResults {
     pub guests: Vec<GuestSummary>,
     pub results: Vec<CaseResult>,
     pub elapsed: Duration,
-}
-
-/// What reporters need to know about a guest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuestSummary {
-    pub name: String,
-    pub sdk: String,
-    pub sdk_version: String,
-    pub abi: crate::host::Abi,
-    pub module_sha256: String,
-    pub path: PathBuf,
 }
 
 /// Progress of a run, for whoever is watching.
@@ -102,7 +83,7 @@ impl Runner {
         let (mut guests, mut summaries) = (Vec::new(), Vec::new());
         for (guest, elapsed) in loaded {
             let guest = guest?;
-            summaries.push(summary(&guest));
+            summaries.push(guest.summary());
             on_event(Event::GuestLoaded { guest: &summaries[summaries.len() - 1], elapsed });
             guests.push(guest);
         }
@@ -126,7 +107,7 @@ impl Runner {
             .iter()
             .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.image, &case.response)))
             .collect();
-        let comparison = compare::compare(case, &runs);
+        let comparison = compare::compare(case, &runs, &self.summaries);
         let judgement = self.expectations.judge(&case.id, case.level, &comparison, &runs, &self.summaries);
         let unexpected = judgement.fails() || matches!(comparison.expectation, ExpectationStatus::Unmet(_));
         CaseResult { case: case.clone(), runs, comparison, judgement, unexpected }
@@ -142,16 +123,5 @@ impl Runner {
             results.push(result);
         }
         RunResults { guests: self.summaries.clone(), results, elapsed: started.elapsed() }
-    }
-}
-
-fn summary(guest: &Guest) -> GuestSummary {
-    GuestSummary {
-        name: guest.name.clone(),
-        sdk: guest.info.sdk.clone(),
-        sdk_version: guest.info.sdk_version.clone(),
-        abi: guest.module.abi,
-        module_sha256: guest.module.sha256.clone(),
-        path: guest.module.path.clone(),
     }
 }

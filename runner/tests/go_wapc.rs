@@ -6,9 +6,10 @@ mod common;
 
 use kwconform::case::load_cases;
 use kwconform::compare::Verdict;
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
 use kwconform::host::{Abi, HostEngine, Limits};
-use kwconform::run::{GuestSpec, Runner};
+use kwconform::run::Runner;
 
 #[test]
 fn go_over_wapc_agrees_with_go_over_wasi_cli_on_every_case() {

@@ -3,9 +3,9 @@
 mod common;
 
 use kwconform::case::load_cases;
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::matrix::{Release, matrix};
-use kwconform::run::GuestSpec;
 
 #[test]
 fn two_releases_of_each_sdk_make_a_two_by_two_matrix_with_drift_lists() {

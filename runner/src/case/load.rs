@@ -36,6 +36,9 @@ impl fmt::Display for CaseErrors {
     }
 }
 
+/// The file name of the expectations list inside a case folder; never a case file.
+pub const EXPECTATIONS_FILE_NAME: &str = "expectations.json";
+
 /// Directory names under a case tree that hold response bodies, not case files.
 pub const BODIES_DIR: &str = "bodies";
 /// Directory name of a repro bundle's metadata (`kwconform repro --export`).
@@ -87,7 +90,7 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
 fn is_case_file(entry: &walkdir::DirEntry) -> bool {
     entry.file_type().is_file()
         && entry.path().extension().is_some_and(|x| x == "json")
-        && entry.file_name() != crate::expectations::FILE_NAME
+        && entry.file_name() != EXPECTATIONS_FILE_NAME
 }
 
 /// Parses and resolves one case file.

@@ -12,9 +12,9 @@ use crate::case::{HostResponse, Level, Op, Origin, OutcomeClass};
 use crate::compare::{ExpectationStatus, Verdict};
 use crate::equality::Rule;
 use crate::expectations::{self, Judgement, Signature};
-use crate::guest::{GuestRun, Outcome};
-use crate::host::{Abi, HostCall};
-use crate::run::{CaseResult, GuestSummary, RunResults};
+use crate::guest::{GuestRun, GuestSummary, Outcome};
+use crate::host::HostCall;
+use crate::run::{CaseResult, RunResults};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -29,29 +29,18 @@ pub enum MergeError {
 }
 
 /// Bumped on any incompatible change of the report's stable core.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub schema_version: u32,
     pub kwconform_version: String,
-    pub guests: Vec<GuestEntry>,
+    pub guests: Vec<GuestSummary>,
     /// The equivalences the comparison may apply (docs/decoded-view.md).
     pub equality_rules: Vec<RuleEntry>,
     pub results: Vec<ResultEntry>,
     pub summary: Summary,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GuestEntry {
-    pub name: String,
-    pub sdk: String,
-    pub sdk_version: String,
-    pub abi: Abi,
-    pub module_sha256: String,
-    pub path: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -224,7 +213,7 @@ impl Report {
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
-            guests: Report::guest_entries(&run.guests),
+            guests: run.guests.clone(),
             equality_rules: Rule::ALL
                 .iter()
                 .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
@@ -232,10 +221,6 @@ impl Report {
             summary: Summary::of(&results, run.elapsed.as_millis() as u64),
             results,
         }
-    }
-
-    pub fn guest_entries(guests: &[GuestSummary]) -> Vec<GuestEntry> {
-        guests.iter().map(guest_entry).collect()
     }
 
     /// The entry of one result, for reporters that show results as they come.
@@ -281,17 +266,6 @@ impl Report {
     /// Exit status of a run: anything unexpected fails it.
     pub fn passed(&self) -> bool {
         self.summary.total.unexpected == 0
-    }
-}
-
-fn guest_entry(g: &GuestSummary) -> GuestEntry {
-    GuestEntry {
-        name: g.name.clone(),
-        sdk: g.sdk.clone(),
-        sdk_version: g.sdk_version.clone(),
-        abi: g.abi,
-        module_sha256: g.module_sha256.clone(),
-        path: g.path.display().to_string(),
     }
 }
 

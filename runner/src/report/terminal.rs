@@ -9,9 +9,10 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::model::{Counts, GuestEntry, GuestResultEntry, Report, ResultEntry};
+use super::model::{Counts, GuestResultEntry, Report, ResultEntry};
 use crate::compare::Verdict;
 use crate::expectations::{Judgement, Signature};
+use crate::guest::GuestSummary;
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -31,7 +32,7 @@ pub struct TerminalOptions {
 pub fn render_result(
     out: &mut impl Write,
     r: &ResultEntry,
-    guests: &[GuestEntry],
+    guests: &[GuestSummary],
     opts: TerminalOptions,
 ) -> io::Result<()> {
     if opts.quiet {
@@ -102,7 +103,7 @@ pub fn render_result(
 fn render_values<'a>(
     out: &mut impl Write,
     values: impl Iterator<Item = (&'a String, &'a Value)>,
-    guests: &[GuestEntry],
+    guests: &[GuestSummary],
 ) -> io::Result<()> {
     let values: Vec<(&String, &Value)> = values.collect();
     if values.iter().any(|(_, v)| v.is_object() || v.is_array()) {
@@ -136,19 +137,19 @@ fn render_values<'a>(
 /// Per-guest entries in the run's guest order (the reference first).
 fn in_guest_order<'a, V>(
     map: &'a BTreeMap<String, V>,
-    guests: &'a [GuestEntry],
+    guests: &'a [GuestSummary],
 ) -> impl Iterator<Item = (&'a String, &'a V)> {
     let known = guests.iter().filter_map(|g| map.get_key_value(&g.name));
     let unknown = map.iter().filter(|(name, _)| !guests.iter().any(|g| &g.name == *name));
     known.chain(unknown)
 }
 
-fn label_width(guests: &[GuestEntry]) -> usize {
+fn label_width(guests: &[GuestSummary]) -> usize {
     guests.iter().map(|g| sdk_label(&g.name, guests).len()).max().unwrap_or(0)
 }
 
 /// `rust (kubewarden-policy-sdk 0.17.3)`: every divergence names the SDK.
-fn sdk_label(name: &str, guests: &[GuestEntry]) -> String {
+fn sdk_label(name: &str, guests: &[GuestSummary]) -> String {
     match guests.iter().find(|g| g.name == name) {
         Some(g) => format!("{name} ({} {})", short_sdk(&g.sdk), g.sdk_version),
         None => name.to_string(),

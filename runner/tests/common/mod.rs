@@ -7,9 +7,10 @@ use std::sync::OnceLock;
 
 use kwconform::case::{Case, HostResponse, Level, Op, Origin, OutcomeClass};
 use kwconform::compare::Verdict;
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
-use kwconform::run::{CaseResult, GuestSpec, Runner};
+use kwconform::run::{CaseResult, Runner};
 
 /// The default guests, built from this checkout with the real toolchains.
 pub fn guest_specs() -> &'static [GuestSpec] {

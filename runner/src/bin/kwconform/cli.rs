@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use kwconform::case::{Case, CaseErrors, Op};
 use kwconform::exit_codes;
 use kwconform::expectations::{self, Expectations};
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
-use kwconform::run::{GuestSpec, Shard};
+use kwconform::run::Shard;
 
 use crate::{cmd_corpus, cmd_fuzz, cmd_repro, cmd_run};
 

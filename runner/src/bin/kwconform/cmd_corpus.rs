@@ -130,15 +130,26 @@ pub fn update_expectations(project: &Project, report: Option<PathBuf>, file: Opt
     } else {
         ExpectationsFile::default()
     };
-    let (updated, summary) = expectations::update(&existing, &report.results, &report.guests);
+    let results: Vec<expectations::RecordedResult<'_>> = report
+        .results
+        .iter()
+        .map(|r| expectations::RecordedResult {
+            case: &r.case,
+            verdict: r.verdict,
+            level: r.level,
+            signature: &r.signature,
+        })
+        .collect();
+    let (updated, summary) = expectations::update(&existing, &results, &report.guests)?;
     let mut bytes = serde_json::to_vec_pretty(&updated)?;
     bytes.push(b'\n');
     kwconform::fs::write_atomically(&file, &bytes)?;
     println!(
-        "{}: {} added, {} changed, {} removed, {} entries in all",
+        "{}: {} added, {} changed, {} narrowed to older releases, {} removed, {} entries in all",
         file.display(),
         summary.added.len(),
         summary.changed.len(),
+        summary.narrowed.len(),
         summary.removed.len(),
         updated.expectations.len()
     );

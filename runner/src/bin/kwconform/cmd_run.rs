@@ -8,12 +8,13 @@ use globset::Glob;
 use kwconform::case::{self, Case};
 use kwconform::exit_codes;
 use kwconform::expectations::Expectations;
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
 use kwconform::matrix::Release;
 use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
-use kwconform::run::{Event, GuestSpec, Runner};
+use kwconform::run::{Event, Runner};
 
 use crate::cli::{CliResult, RunArgs, SdkArgs, case_roots, load_expectations};
 
@@ -69,9 +70,10 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         if let Event::GuestLoaded { guest, elapsed } = event
             && !quiet
         {
+            let source = guest.sdk_source.as_ref().map_or("source not stated".into(), |s| s.to_string());
             let _ = writeln!(
                 out,
-                "guest {:<6} {} {} ({}, sha256 {}…, loaded in {:.1} s)",
+                "guest {:<6} {} {} ({source}; {}, sha256 {}…, loaded in {:.1} s)",
                 guest.name,
                 guest.sdk,
                 guest.sdk_version,
@@ -82,7 +84,7 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         }
     })?
     .with_expectations(expectations);
-    let guests = Report::guest_entries(runner.guests());
+    let guests = runner.guests().to_vec();
     let options = TerminalOptions { verbose: args.verbose, quiet: args.quiet };
     if !quiet {
         writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;

@@ -2,9 +2,12 @@
 //! lives (docs/decoded-view.md, "Equality").
 //!
 //! Views are compared structurally, member by member, integers exactly. Three
-//! documented equivalences absorb differences of representation that a policy author
-//! cannot observe as different data; each one applied is returned, never applied
-//! silently. Nothing else is forgiven.
+//! documented equivalences absorb differences that a policy author cannot observe,
+//! each only where an SDK's types truly cannot tell (the table in [`sdk_types`]) and
+//! only on that SDK's side; each one applied is returned, never applied silently.
+//! Nothing else is forgiven.
+
+mod sdk_types;
 
 use std::fmt;
 
@@ -12,6 +15,8 @@ use base64::Engine as _;
 use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
+
+pub use sdk_types::{GO_SDK, SdkType, markdown_table, view_type};
 
 /// A documented equivalence between two different view values.
 #[derive(
@@ -29,15 +34,17 @@ use serde_json::Value;
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
-    /// A member absent on one side and holding its zero value (`""`, `0`, `false`, or
-    /// an object of such members) on the other: Go's plain fields and struct values
-    /// cannot represent absence, so a Go SDK user sees the zero value either way.
+    /// A member absent on one side and holding its zero value on the other, where the
+    /// other side's SDK holds it in a type that cannot be absent (a Go plain string,
+    /// integer or bool, or a struct held by value, whose members are all zero): a Go
+    /// SDK user sees the zero value either way.
     ZeroValueIsAbsent,
     /// Descriptor `data` kept as base64 text by one SDK and decoded to bytes by the
-    /// other, where the text decodes to exactly those bytes.
+    /// other (a Go `[]byte`), where the text decodes to exactly those bytes.
     DataTextIsBytes,
-    /// A `created` timestamp kept as text by one SDK and parsed (and printed back in
-    /// RFC 3339) by the other, where both denote the same instant.
+    /// A timestamp kept as text by one SDK and parsed into a Go `*time.Time` (printed
+    /// back in RFC 3339) by the other, where both denote the same instant with the
+    /// same UTC offset.
     SameInstant,
 }
 
@@ -55,13 +62,13 @@ impl Rule {
     pub fn description(self) -> &'static str {
         match self {
             Rule::ZeroValueIsAbsent => {
-                "absent on one side, the zero value (\"\", 0, false, or an object of zero values) on the other"
+                "absent on one side, the zero value on the other where that SDK's type cannot be absent (a Go plain string, integer, bool or struct value)"
             }
             Rule::DataTextIsBytes => {
-                "descriptor data as base64 text on one side, the same bytes decoded on the other"
+                "descriptor data as base64 text on one side, the same bytes decoded into a Go []byte on the other"
             }
             Rule::SameInstant => {
-                "a `created` timestamp as text on one side, the same instant printed in RFC 3339 on the other"
+                "a timestamp as text on one side, the same instant with the same UTC offset printed back from a Go *time.Time on the other"
             }
         }
     }
@@ -98,18 +105,28 @@ pub struct ViewComparison {
     pub equivalences: Vec<Equivalence>,
 }
 
+/// One guest's view, with how its SDK's types hold each member where that matters
+/// ([`view_type`]; `None`: every member can be absent).
+#[derive(Clone, Copy, Debug)]
+pub struct Side<'a> {
+    pub view: &'a Value,
+    pub types: Option<&'static SdkType>,
+}
+
 /// Compares two views; paths are prefixed with `base` (e.g. `/view`).
-pub fn compare_views(base: &str, left: &Value, right: &Value) -> ViewComparison {
+pub fn compare_views(base: &str, left: Side<'_>, right: Side<'_>) -> ViewComparison {
     let mut out = ViewComparison::default();
-    compare(base, Some(left), Some(right), &mut out);
+    compare(base, [Some(left.view), Some(right.view)], [left.types, right.types], &mut out);
     out
 }
 
-fn compare(path: &str, left: Option<&Value>, right: Option<&Value>, out: &mut ViewComparison) {
+type Types = [Option<&'static SdkType>; 2];
+
+fn compare(path: &str, [left, right]: [Option<&Value>; 2], types: Types, out: &mut ViewComparison) {
     if left == right {
         return;
     }
-    if let Some(rule) = equivalence(path, left, right) {
+    if let Some(rule) = equivalence([left, right], types) {
         out.equivalences.push(Equivalence {
             path: path.to_string(),
             rule,
@@ -125,12 +142,14 @@ fn compare(path: &str, left: Option<&Value>, right: Option<&Value>, out: &mut Vi
             keys.sort();
             keys.dedup();
             for key in keys {
-                compare(&child(path, key), l.get(key), r.get(key), out);
+                let types = types.map(|t| t.and_then(|t| t.member(key)));
+                compare(&child(path, key), [l.get(key), r.get(key)], types, out);
             }
         }
         (Some(Value::Array(l)), Some(Value::Array(r))) if l.len() == r.len() => {
+            let types = types.map(|t| t.and_then(SdkType::element));
             for (i, (l, r)) in l.iter().zip(r).enumerate() {
-                compare(&child(path, &i.to_string()), Some(l), Some(r), out);
+                compare(&child(path, &i.to_string()), [Some(l), Some(r)], types, out);
             }
         }
         _ => out.differences.push(Difference {
@@ -141,30 +160,24 @@ fn compare(path: &str, left: Option<&Value>, right: Option<&Value>, out: &mut Vi
     }
 }
 
-fn equivalence(path: &str, left: Option<&Value>, right: Option<&Value>) -> Option<Rule> {
-    match (left, right) {
-        (None, Some(v)) | (Some(v), None) if is_zero(v) => Some(Rule::ZeroValueIsAbsent),
-        (Some(l), Some(r)) if data_text_is_bytes(l, r) || data_text_is_bytes(r, l) => {
-            Some(Rule::DataTextIsBytes)
+/// The equivalence that makes two different values at one place equal, if any. Each
+/// rule is tried with either side as the one whose SDK type it needs.
+fn equivalence(values: [Option<&Value>; 2], types: Types) -> Option<Rule> {
+    [(0, 1), (1, 0)].into_iter().find_map(|(this, other)| {
+        let (this_value, other_value, this_type) = (values[this], values[other], types[this]?);
+        match (this_type, this_value?, other_value) {
+            (t, v, None) if t.zero().as_ref() == Some(v) => Some(Rule::ZeroValueIsAbsent),
+            (SdkType::Bytes, bytes, Some(text)) if data_text_is_bytes(text, bytes) => {
+                Some(Rule::DataTextIsBytes)
+            }
+            (SdkType::Time, Value::String(printed), Some(Value::String(text)))
+                if same_instant(text, printed) =>
+            {
+                Some(Rule::SameInstant)
+            }
+            _ => None,
         }
-        (Some(Value::String(l)), Some(Value::String(r)))
-            if path.ends_with("/created") && same_instant(l, r) =>
-        {
-            Some(Rule::SameInstant)
-        }
-        _ => None,
-    }
-}
-
-/// Go's zero values: what a Go field holds when the document had nothing for it.
-fn is_zero(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_u64() == Some(0) || n.as_i64() == Some(0),
-        Value::Bool(b) => !b,
-        Value::Object(members) => members.values().all(is_zero),
-        Value::Null | Value::Array(_) => false,
-    }
+    })
 }
 
 /// `{"text": T}` against `{"bytes": B}` (decoded-view labels) with base64(T) == B.
@@ -187,10 +200,12 @@ fn labelled<'a>(v: &'a Value, label: &str) -> Option<&'a str> {
     }
 }
 
+/// The same instant and the same UTC offset: Go keeps a parsed time's offset and prints
+/// it back, so a changed offset is a change a policy can see.
 fn same_instant(l: &str, r: &str) -> bool {
     matches!(
         (DateTime::parse_from_rfc3339(l), DateTime::parse_from_rfc3339(r)),
-        (Ok(l), Ok(r)) if l == r
+        (Ok(l), Ok(r)) if l == r && l.offset() == r.offset()
     )
 }
 
@@ -200,5 +215,4 @@ pub fn child(path: &str, token: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "equality_tests.rs"]
 mod tests;

@@ -1,0 +1,278 @@
+//! `kwconform expectations update`: rewriting the list from a run's results. Only the
+//! entries that apply to that run's guests (names and SDK versions) are touched.
+
+use std::collections::BTreeMap;
+
+use semver::{Op, Version, VersionReq};
+
+use super::judge::applies;
+use super::model::{Expectation, ExpectationsFile, Signature};
+use crate::case::Level;
+use crate::compare::Verdict;
+use crate::guest::{GuestSummary, semver_of};
+
+/// One case's result, as a report records it.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordedResult<'a> {
+    pub case: &'a str,
+    pub verdict: Verdict,
+    pub level: Level,
+    pub signature: &'a Signature,
+}
+
+/// What an update changed, by case id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpdateSummary {
+    /// New entries: divergences nothing listed for these guests and versions.
+    pub added: Vec<String>,
+    /// Entries whose signature was replaced (or split off, see `narrowed`).
+    pub changed: Vec<String>,
+    /// Entries whose ranges now stop below this run's versions: they keep recording
+    /// the older releases' behaviour.
+    pub narrowed: Vec<String>,
+    /// Entries of cases that now agree, for these versions only.
+    pub removed: Vec<String>,
+    /// Entries whose `reason` is still `null`.
+    pub needing_reason: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "guest {name} reports SDK version {version:?}, which is not semver: no version range can be written for it"
+)]
+pub struct UpdateError {
+    pub name: String,
+    pub version: String,
+}
+
+/// Rewrites the list from a run's results:
+/// - a required case that diverges or crashes and that no applicable entry records
+///   exactly: a new entry `>=` the run's versions; or, when an applicable entry
+///   records it differently, that entry's signature is replaced, unless its ranges
+///   also cover older releases, in which case it is narrowed to them (`<` the run's
+///   versions) and a new entry records the new behaviour;
+/// - a case that agrees (or an informational one): each applicable entry is narrowed
+///   to older releases where it covers them, removed otherwise.
+///
+/// Reasons and links are kept; new entries have no reason yet.
+pub fn update(
+    existing: &ExpectationsFile,
+    results: &[RecordedResult<'_>],
+    guests: &[GuestSummary],
+) -> Result<(ExpectationsFile, UpdateSummary), UpdateError> {
+    let versions = lowest_versions(guests)?;
+    let mut entries = existing.expectations.clone();
+    let mut summary = UpdateSummary::default();
+    for result in results {
+        let applicable: Vec<usize> = (0..entries.len())
+            .filter(|&i| entries[i].case == result.case && applies(&entries[i], guests))
+            .collect();
+        let case = result.case.to_string();
+        let recorded = matches!(result.verdict, Verdict::Diverge | Verdict::Crash);
+        if recorded && result.level == Level::Required {
+            if applicable.iter().any(|&i| entries[i].signature == *result.signature) {
+                continue;
+            }
+            let fresh = Expectation {
+                case: case.clone(),
+                sdks: versions.iter().map(|(sdk, v)| (sdk.clone(), format!(">={v}"))).collect(),
+                signature: result.signature.clone(),
+                reason: None,
+                upstream: None,
+            };
+            match applicable.first() {
+                None => {
+                    entries.push(fresh);
+                    summary.added.push(case);
+                }
+                Some(&i) => {
+                    if narrow(&mut entries[i], &versions) {
+                        entries.push(fresh);
+                        summary.narrowed.push(case.clone());
+                    } else {
+                        entries[i].signature = result.signature.clone();
+                    }
+                    summary.changed.push(case);
+                }
+            }
+        } else if result.verdict == Verdict::Agree || result.level == Level::Informational {
+            for &i in applicable.iter().rev() {
+                if narrow(&mut entries[i], &versions) {
+                    summary.narrowed.push(case.clone());
+                } else {
+                    entries.remove(i);
+                    summary.removed.push(case.clone());
+                }
+            }
+        }
+    }
+    // By case; a case's entries keep their order.
+    entries.sort_by(|a, b| a.case.cmp(&b.case));
+    summary.needing_reason = entries.iter().filter(|e| e.reason.is_none()).map(|e| e.case.clone()).collect();
+    Ok((ExpectationsFile { expectations: entries }, summary))
+}
+
+/// Each SDK of the run with the lowest version any of its guests has.
+fn lowest_versions(guests: &[GuestSummary]) -> Result<BTreeMap<String, Version>, UpdateError> {
+    let mut versions: BTreeMap<String, Version> = BTreeMap::new();
+    for g in guests {
+        let version = semver_of(&g.sdk_version)
+            .ok_or_else(|| UpdateError { name: g.name.clone(), version: g.sdk_version.clone() })?;
+        let lowest = versions.entry(g.sdk.clone()).or_insert_with(|| version.clone());
+        if version < *lowest {
+            *lowest = version;
+        }
+    }
+    Ok(versions)
+}
+
+/// Stops an entry's ranges below the run's versions, where they start below them: the
+/// entry keeps recording the older releases. False when no range covers an older one.
+fn narrow(entry: &mut Expectation, versions: &BTreeMap<String, Version>) -> bool {
+    let mut narrowed = false;
+    for (sdk, requirement) in &mut entry.sdks {
+        let (Some(version), Ok(req)) = (versions.get(sdk), VersionReq::parse(requirement)) else {
+            continue;
+        };
+        let starts_below = req.comparators.iter().any(|c| {
+            matches!(c.op, Op::Greater | Op::GreaterEq)
+                && Version {
+                    major: c.major,
+                    minor: c.minor.unwrap_or(0),
+                    patch: c.patch.unwrap_or(0),
+                    pre: c.pre.clone(),
+                    build: Default::default(),
+                } < *version
+        });
+        if starts_below {
+            *requirement = format!("{requirement}, <{version}");
+            narrowed = true;
+        }
+    }
+    narrowed
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::expectations::Expectations;
+    use crate::host::Abi;
+
+    fn guest(name: &str, sdk: &str, version: &str) -> GuestSummary {
+        GuestSummary {
+            name: name.into(),
+            sdk: sdk.into(),
+            sdk_version: version.into(),
+            sdk_source: None,
+            abi: Abi::Wapc,
+            module_sha256: String::new(),
+            path: String::new(),
+        }
+    }
+
+    fn signature(go: &str) -> Signature {
+        Signature {
+            outcomes: BTreeMap::from([("go".into(), go.into()), ("rust".into(), "ok/image".into())]),
+            diffs: Vec::new(),
+        }
+    }
+
+    fn entry(sdks: &[(&str, &str)], go: &str, reason: &str) -> Expectation {
+        Expectation {
+            case: "c".into(),
+            sdks: sdks.iter().map(|(s, r)| (s.to_string(), r.to_string())).collect(),
+            signature: signature(go),
+            reason: Some(reason.into()),
+            upstream: None,
+        }
+    }
+
+    fn run(
+        version: &str,
+        go: &str,
+        verdict: Verdict,
+        list: Vec<Expectation>,
+    ) -> (Vec<Expectation>, UpdateSummary) {
+        let guests = [guest("rust", "rs", version), guest("go", "gosdk", "v0.13.1")];
+        let signature = signature(go);
+        let result = RecordedResult { case: "c", verdict, level: Level::Required, signature: &signature };
+        let (file, summary) = update(&ExpectationsFile { expectations: list }, &[result], &guests).unwrap();
+        (file.expectations, summary)
+    }
+
+    #[test]
+    fn a_new_divergence_gets_an_entry_from_the_run_s_versions_on() {
+        let (list, summary) = run("0.18.0-rc.1", "error", Verdict::Diverge, vec![]);
+        assert_eq!(summary.added, ["c"]);
+        assert_eq!(list[0].sdks["rs"], ">=0.18.0-rc.1");
+        assert_eq!(list[0].sdks["gosdk"], ">=0.13.1");
+        assert_eq!(list[0].reason, None);
+    }
+
+    #[test]
+    fn a_change_at_the_recorded_versions_replaces_the_signature_and_keeps_the_reason() {
+        let old = entry(&[("rs", ">=0.17.3")], "error", "why");
+        let (list, summary) = run("0.17.3", "ok/image", Verdict::Diverge, vec![old]);
+        assert_eq!((summary.changed.len(), summary.narrowed.len()), (1, 0));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].signature, signature("ok/image"));
+        assert_eq!(list[0].reason.as_deref(), Some("why"));
+    }
+
+    #[test]
+    fn a_change_in_a_newer_release_keeps_the_old_behaviour_for_older_releases() {
+        let old = entry(&[("rs", ">=0.17.3")], "error", "why");
+        let (list, summary) = run("0.18.0", "ok/image", Verdict::Diverge, vec![old]);
+        assert_eq!(summary.narrowed, ["c"]);
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (list[0].sdks["rs"].as_str(), list[0].reason.as_deref()),
+            (">=0.17.3, <0.18.0", Some("why"))
+        );
+        assert_eq!((list[1].sdks["rs"].as_str(), list[1].reason.as_deref()), (">=0.18.0", None));
+    }
+
+    #[test]
+    fn a_fix_narrows_or_removes_only_entries_that_apply() {
+        let for_other_guests = Expectation {
+            signature: Signature {
+                outcomes: BTreeMap::from([
+                    ("go-wapc".into(), "error".into()),
+                    ("rust".into(), "ok/image".into()),
+                ]),
+                diffs: Vec::new(),
+            },
+            ..entry(&[("rs", ">=0.17.3")], "error", "other guests")
+        };
+        let older = entry(&[("rs", ">=0.16.0, <0.17.0")], "error", "older");
+        let current = entry(&[("rs", ">=0.17.3")], "error", "current");
+        let (list, summary) =
+            run("0.17.3", "ok/image", Verdict::Agree, vec![for_other_guests.clone(), older.clone(), current]);
+        assert_eq!(summary.removed, ["c"]);
+        assert_eq!(list, [for_other_guests.clone(), older.clone()]);
+        let current = entry(&[("rs", ">=0.17.3")], "error", "current");
+        let (list, summary) = run("0.18.0", "ok/image", Verdict::Agree, vec![current]);
+        assert_eq!(summary.narrowed, ["c"]);
+        assert_eq!(list[0].sdks["rs"], ">=0.17.3, <0.18.0");
+    }
+
+    #[test]
+    fn every_range_it_writes_loads_again() {
+        let old = entry(&[("rs", ">=0.17.3")], "error", "why");
+        let (list, _) = run("0.18.0-rc.1", "ok/image", Verdict::Diverge, vec![old]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("expectations.json");
+        std::fs::write(&path, serde_json::to_vec(&ExpectationsFile { expectations: list }).unwrap()).unwrap();
+        let loaded = Expectations::load(&path).unwrap();
+        assert_eq!(loaded.entries().count(), 2);
+    }
+
+    #[test]
+    fn a_version_that_is_not_semver_is_refused() {
+        let guests = [guest("rust", "rs", "0.17.3 (local checkout)")];
+        let error = update(&ExpectationsFile::default(), &[], &guests).unwrap_err();
+        assert!(error.to_string().contains("not semver"), "{error}");
+    }
+}
