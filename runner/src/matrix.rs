@@ -9,10 +9,9 @@ use serde::Serialize;
 use crate::case::Case;
 use crate::compare::Verdict;
 use crate::fuzz::Class;
-use crate::guest::GuestLoadError;
 use crate::guest::GuestSpec;
 use crate::host::{EngineSetupError, HostEngine, Limits};
-use crate::run::Runner;
+use crate::run::{Runner, RunnerError};
 
 /// One SDK release and its built guest module.
 #[derive(Clone, Debug)]
@@ -60,7 +59,7 @@ pub enum MatrixError {
     #[error(transparent)]
     Engine(#[from] EngineSetupError),
     #[error(transparent)]
-    Guest(#[from] GuestLoadError),
+    Guest(#[from] RunnerError),
 }
 
 /// Progress, for a progress bar: `done` of `total` corpus runs.

@@ -60,13 +60,33 @@ pub struct Runner {
     expectations: Expectations,
 }
 
+/// Why a set of guests cannot make a run: a run must compare something.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("a run needs at least two guests to compare, got {0}")]
+    TooFewGuests(usize),
+    #[error("two guests are named {0:?}: every guest needs its own name")]
+    DuplicateGuest(String),
+    #[error(transparent)]
+    Load(#[from] GuestLoadError),
+}
+
 impl Runner {
     /// Compiles and describes every guest (in parallel: the Go module takes seconds).
+    /// Refuses fewer than two guests and duplicate names before loading anything.
     pub fn new(
         engine: HostEngine,
         specs: &[GuestSpec],
         mut on_event: impl FnMut(Event<'_>),
-    ) -> Result<Self, GuestLoadError> {
+    ) -> Result<Self, RunnerError> {
+        if specs.len() < 2 {
+            return Err(RunnerError::TooFewGuests(specs.len()));
+        }
+        if let Some(twice) =
+            specs.iter().enumerate().find(|(i, s)| specs[..*i].iter().any(|o| o.name == s.name))
+        {
+            return Err(RunnerError::DuplicateGuest(twice.1.name.clone()));
+        }
         let loaded: Vec<(Result<Guest, GuestLoadError>, Duration)> = std::thread::scope(|scope| {
             let handles: Vec<_> = specs
                 .iter()

@@ -44,6 +44,8 @@ pub struct FuzzOptions {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct OpStats {
     pub inputs: u64,
+    /// Inputs a runner limit made inconclusive: nothing was compared for them.
+    pub inconclusive: u64,
     /// Oracle calls, shrinking included.
     pub executions: u64,
     pub elapsed_ms: u64,
@@ -77,13 +79,15 @@ pub struct FuzzSummary {
     pub executions: u64,
     pub elapsed_ms: u64,
     pub stopped_early: bool,
+    /// Inputs a runner limit stopped, by limit (`timeout`, `memory-limit`, …).
+    pub inconclusive: BTreeMap<String, u64>,
     pub by_op: BTreeMap<String, OpStats>,
     pub classes: Vec<ClassRecord>,
 }
 
 pub enum FuzzEvent<'a> {
     /// After each input.
-    Progress { inputs: u64, executions: u64, new_classes: usize, elapsed: Duration },
+    Progress { inputs: u64, executions: u64, inconclusive: u64, new_classes: usize, elapsed: Duration },
     /// A new class was shrunk and saved.
     Saved { class: &'a ClassRecord },
 }
@@ -118,6 +122,7 @@ pub fn fuzz(
     let started = Instant::now();
     let mut by_op: BTreeMap<Op, OpStats> = BTreeMap::new();
     let mut classes: BTreeMap<String, ClassRecord> = BTreeMap::new();
+    let mut inconclusive: BTreeMap<String, u64> = BTreeMap::new();
     let mut covered = covered.clone();
     let (mut inputs, mut executions) = (0u64, 0u64);
     let done = |inputs: u64| match options.budget {
@@ -131,7 +136,14 @@ pub fn fuzz(
         let first = render(&tree.current()).to_bytes();
         inputs += 1;
         let mut calls = 1;
-        if let Evaluation::Differ(class, _) = evaluate(runner, *op, &first) {
+        let evaluation = evaluate(runner, *op, &first);
+        if let Evaluation::Inconclusive(limits) = &evaluation {
+            by_op.entry(*op).or_default().inconclusive += 1;
+            for limit in limits {
+                *inconclusive.entry(limit.to_string()).or_default() += 1;
+            }
+        }
+        if let Evaluation::Differ(class, _) = evaluation {
             let id = class.id();
             let is_new = !covered.covers(&class);
             covered.add(&class);
@@ -174,7 +186,14 @@ pub fn fuzz(
         stats.executions += calls as u64;
         stats.elapsed_ms += op_started.elapsed().as_millis() as u64;
         let new_classes = classes.values().filter(|c| c.case.is_some()).count();
-        on_event(FuzzEvent::Progress { inputs, executions, new_classes, elapsed: started.elapsed() });
+        let stopped: u64 = by_op.values().map(|s| s.inconclusive).sum();
+        on_event(FuzzEvent::Progress {
+            inputs,
+            executions,
+            inconclusive: stopped,
+            new_classes,
+            elapsed: started.elapsed(),
+        });
     }
     for stats in by_op.values_mut() {
         stats.executions_per_second = stats.executions as f64 / (stats.elapsed_ms.max(1) as f64 / 1000.0);
@@ -186,6 +205,7 @@ pub fn fuzz(
         executions,
         elapsed_ms: started.elapsed().as_millis() as u64,
         stopped_early: stop.load(Ordering::Relaxed),
+        inconclusive,
         by_op: by_op.into_iter().map(|(op, s)| (op.name().to_string(), s)).collect(),
         classes: classes.into_values().collect(),
     })

@@ -67,8 +67,10 @@ impl Covered {
         self.ids.insert(id);
     }
 
+    /// A class with no differing paths (every guest crashed) is covered only by its id.
     pub fn covers(&self, class: &Class) -> bool {
-        self.ids.contains(&class.id()) || atoms(class).iter().all(|a| self.atoms.contains(a))
+        let atoms = atoms(class);
+        self.ids.contains(&class.id()) || (!atoms.is_empty() && atoms.iter().all(|a| self.atoms.contains(a)))
     }
 }
 
@@ -93,8 +95,11 @@ fn fold_indices(path: &str) -> String {
 
 /// What one input did.
 pub enum Evaluation {
-    /// The guests agree, or a runner limit made the comparison inconclusive.
+    /// The guests agree.
     Agree,
+    /// A runner limit stopped a guest: nothing was compared. The limits hit, e.g.
+    /// `timeout`.
+    Inconclusive(Vec<&'static str>),
     /// A disagreement or a crash, of this class.
     Differ(Class, Box<CaseResult>),
 }
@@ -120,7 +125,17 @@ pub fn evaluate(runner: &Runner, op: Op, bytes: &[u8]) -> Evaluation {
     };
     let result = runner.run_case(&case);
     match result.comparison.verdict {
-        Verdict::Agree | Verdict::Inconclusive => Evaluation::Agree,
+        Verdict::Agree => Evaluation::Agree,
+        Verdict::Inconclusive => Evaluation::Inconclusive(
+            result
+                .runs
+                .iter()
+                .filter_map(|(_, run)| match &run.outcome {
+                    crate::guest::Outcome::EngineError(f) if f.is_runner_limit() => Some(f.kind()),
+                    _ => None,
+                })
+                .collect(),
+        ),
         Verdict::Diverge | Verdict::Crash => {
             let signature = expectations::signature(&result.comparison, &result.runs);
             Evaluation::Differ(Class::of(op, &signature), Box::new(result))
@@ -155,6 +170,24 @@ mod tests {
         let mut by_id = Covered::default();
         by_id.add_id(class(&["/view/subject"]).id());
         assert!(by_id.covers(&class(&["/view/subject"])));
+    }
+
+    #[test]
+    fn a_class_without_differing_paths_is_new_until_seen() {
+        // Both guests crash: nothing differs, yet it is a finding.
+        let crash = Class {
+            op: Op::OciManifest,
+            outcomes: vec![
+                ("go".into(), "engine-error/trap".into()),
+                ("rust".into(), "engine-error/trap".into()),
+            ],
+            diffs: Default::default(),
+        };
+        let mut covered = Covered::default();
+        covered.add(&class(&["/view/subject"]));
+        assert!(!covered.covers(&crash));
+        covered.add(&crash);
+        assert!(covered.covers(&crash));
     }
 
     #[test]

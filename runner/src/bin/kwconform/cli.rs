@@ -229,6 +229,9 @@ pub struct RunArgs {
     /// shards' reports with `kwconform merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Pass with zero selected cases (e.g. an empty shard) instead of exiting with 2.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 fn parse_op(s: &str) -> Result<Op, String> {

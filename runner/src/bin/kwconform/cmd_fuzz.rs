@@ -42,13 +42,13 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     ctrlc::set_handler(move || handler_stop.store(true, Ordering::Relaxed))?;
     let bar = progress_bar(budget);
     let summary = kwconform::fuzz::fuzz(&runner, &options, &known, &stop, |event| match event {
-        FuzzEvent::Progress { inputs, executions, new_classes, elapsed } => {
+        FuzzEvent::Progress { inputs, executions, inconclusive, new_classes, elapsed } => {
             bar.set_position(match budget {
                 Budget::Time(_) => elapsed.as_secs(),
                 Budget::Inputs(_) => inputs,
             });
             bar.set_message(format!(
-                "{:.0} exec/s · {inputs} inputs · {new_classes} new signatures",
+                "{:.0} exec/s · {inputs} inputs · {inconclusive} inconclusive · {new_classes} new signatures",
                 executions as f64 / elapsed.as_secs_f64().max(0.001)
             ));
         }
@@ -138,9 +138,13 @@ fn print_fuzz_summary(summary: &FuzzSummary) {
     }
     for (op, s) in &summary.by_op {
         println!(
-            "{op}: {} inputs, {} executions, {:.0} executions/s",
-            s.inputs, s.executions, s.executions_per_second
+            "{op}: {} inputs ({} inconclusive), {} executions, {:.0} executions/s",
+            s.inputs, s.inconclusive, s.executions, s.executions_per_second
         );
+    }
+    if !summary.inconclusive.is_empty() {
+        let limits: Vec<String> = summary.inconclusive.iter().map(|(l, n)| format!("{l} ×{n}")).collect();
+        println!("inconclusive (a runner limit stopped a guest, nothing compared): {}", limits.join(", "));
     }
     println!(
         "{} inputs, {} executions in {:.1} s{}",

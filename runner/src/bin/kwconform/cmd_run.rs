@@ -61,6 +61,11 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     if args.relay {
         cases = relay_cases(cases);
     }
+    if cases.is_empty() && !args.allow_empty {
+        return Err("no cases selected: nothing would be compared (an empty shard of a CI run may pass \
+                    --allow-empty)"
+            .into());
+    }
     let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
     let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
     let mut out = anstream::stdout();
@@ -95,6 +100,9 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
             let _ = report::render_result(&mut out, &entry, &guests, options);
         }
     });
+    if cases.is_empty() {
+        writeln!(out, "no cases selected (--allow-empty): nothing was compared")?;
+    }
     finish(&Report::from_results(&results), args.report.unwrap_or_else(|| project.reports_dir()), quiet)
 }
 
