@@ -1,22 +1,34 @@
-//! kwctl session files: what `kwctl run --record-host-capabilities-interactions FILE`
-//! writes and `--replay-host-capabilities-interactions FILE` reads (docs/kwctl.md).
-//! Every OCI exchange of a session becomes a case, and a case becomes a session.
+//! kwctl session files, exactly as kwctl reads and writes them (docs/kwctl.md):
+//! what `kwctl run --record-host-capabilities-interactions FILE` writes and
+//! `--replay-host-capabilities-interactions FILE` reads. Every OCI exchange of a session
+//! becomes a case, and a case becomes a session.
+//!
+//! The types mirror kwctl's own (`src/callback_handler/proxy.rs`, unchanged since
+//! kwctl 1.6) and the YAML crate is the one kwctl uses since 1.36 (`yaml_serde`, whose
+//! output is byte-identical to the `serde_yaml` 0.9 older releases pin). kwctl records
+//! a failed callback's bare message; the host wraps it for the guest
+//! (`Callback evaluation failure: …`), on recording and on replay alike, so the case
+//! keeps the bare message too.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use yaml_serde::Value;
 
 use crate::case::{
     Case, CaseError, CaseFile, HostResponse, Op, Origin, Provenance, ResponseSpec, line_column,
 };
 
-/// One entry of a session file.
+/// kwctl's `Exchange`: a struct tagged `type`, so it is written `type: Exchange` and
+/// read with or without that member (serde ignores a struct's tag when reading).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type")]
-enum Event {
-    Exchange { request: String, response: Response },
+struct Exchange {
+    request: String,
+    response: Response,
 }
 
+/// kwctl's `Response`; here the tag is required.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type")]
 enum Response {
@@ -24,13 +36,13 @@ enum Response {
     Error { message: String },
 }
 
-/// The OCI requests of kwctl's `CallbackRequestType`, written as YAML with a tag
-/// (`!OciManifest\nimage: ...`) inside the exchange's `request` string.
+/// The OCI variants of policy-evaluator's `CallbackRequestType` (externally tagged:
+/// YAML `!OciManifest\nimage: ...`), the `request` string of an exchange.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[expect(clippy::enum_variant_names, reason = "the names are kwctl's YAML tags")]
 enum Request {
-    OciManifest { image: String },
     OciManifestDigest { image: String },
+    OciManifest { image: String },
     OciManifestAndConfig { image: String },
 }
 
@@ -62,6 +74,7 @@ pub struct Skipped {
 }
 
 /// Reads a session file: one case per OCI exchange, ids `<op>/kwctl/<session>/<n>`.
+/// Every problem is located at the exchange, and inside its request, where it is.
 pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
     let error = |(line, column): (usize, usize), message: String| CaseError {
         path: path.to_path_buf(),
@@ -71,25 +84,45 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| error((0, 0), format!("failed to read the session file: {e}")))?;
-    let events: Vec<Event> = serde_norway::from_str(&text).map_err(|e| {
+    let items: Vec<Value> = yaml_serde::from_str(&text).map_err(|e| {
         let at = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         error(at, format!("not a kwctl session: {e}"))
     })?;
-    let session =
-        path.file_stem().unwrap_or_default().to_string_lossy().to_lowercase().replace(['_', ' '], "-");
+    let layout = Layout::of(&text);
+    let session = crate::case::id_segment(&path.file_stem().unwrap_or_default().to_string_lossy());
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
-    for (index, Event::Exchange { request, response }) in events.into_iter().enumerate() {
-        let tag = request.split_whitespace().next().unwrap_or_default().to_string();
+    for (index, item) in items.into_iter().enumerate() {
+        let at = |key: &str| layout.key(index, key);
+        let field = |key: &str| {
+            item.get(key)
+                .cloned()
+                .ok_or_else(|| error(layout.item(index), format!("exchange {index}: missing field `{key}`")))
+        };
+        let request: String = yaml_serde::from_value(field("request")?)
+            .map_err(|e| error(at("request"), format!("exchange {index}: request: {e}")))?;
+        let response: Response = yaml_serde::from_value(field("response")?)
+            .map_err(|e| error(at("response"), format!("exchange {index}: response: {e}")))?;
+        let in_request = |e: yaml_serde::Error| {
+            let inner = e.location().map(|l| (l.line(), l.column()));
+            error(layout.inside(index, "request", inner), format!("exchange {index}: bad request: {e}"))
+        };
+        let tag = match yaml_serde::from_str::<Value>(&request).map_err(in_request)? {
+            Value::Tagged(tagged) => tagged.tag.to_string(),
+            _ => {
+                return Err(error(
+                    at("request"),
+                    format!(
+                        "exchange {index}: the request is not a YAML document tagged like `!OciManifest`"
+                    ),
+                ));
+            }
+        };
         if !matches!(tag.as_str(), "!OciManifest" | "!OciManifestDigest" | "!OciManifestAndConfig") {
             skipped.push(Skipped { index, request: tag });
             continue;
         }
-        let (op, image) = serde_norway::from_str::<Request>(&request)
-            .map_err(|e| {
-                error(request_position(&text, index), format!("exchange {index}: bad {tag} request: {e}"))
-            })?
-            .into_parts();
+        let (op, image) = yaml_serde::from_str::<Request>(&request).map_err(in_request)?.into_parts();
         let response = match response {
             Response::Success { payload } => ResponseSpec::Text(payload),
             Response::Error { message } => ResponseSpec::HostError(message),
@@ -120,11 +153,11 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
     Ok((cases, skipped))
 }
 
-/// A session with the case's one exchange, which `kwctl run
-/// --replay-host-capabilities-interactions` replays against a real policy.
+/// A session with the case's one exchange, as kwctl would have recorded it, which
+/// `kwctl run --replay-host-capabilities-interactions` replays against a real policy.
 pub fn export(case: &Case) -> Result<String, ExportError> {
     let request =
-        serde_norway::to_string(&Request::new(case.op, case.image.clone())).expect("a request serialises");
+        yaml_serde::to_string(&Request::new(case.op, case.image.clone())).expect("a request serialises");
     let response = match &case.response {
         HostResponse::Success(bytes) => Response::Success {
             payload: String::from_utf8(bytes.clone())
@@ -132,7 +165,7 @@ pub fn export(case: &Case) -> Result<String, ExportError> {
         },
         HostResponse::Error(message) => Response::Error { message: message.clone() },
     };
-    Ok(serde_norway::to_string(&vec![Event::Exchange { request, response }]).expect("a session serialises"))
+    Ok(yaml_serde::to_string(&[Exchange { request, response }]).expect("a session serialises"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +174,70 @@ pub enum ExportError {
     NotUtf8 { case: String },
 }
 
-/// Where the `index`th `request:` key of the session is.
-fn request_position(text: &str, index: usize) -> (usize, usize) {
-    text.match_indices("request:").nth(index).map_or((1, 1), |(at, _)| line_column(text, at))
+/// Where the exchanges of a session are: the top-level items of its YAML list (lines
+/// starting with `-` in the first column), and their `request:` / `response:` keys.
+struct Layout<'a> {
+    text: &'a str,
+    /// Byte offset of each item's `-`, and where its text ends.
+    items: Vec<(usize, usize)>,
+}
+
+impl<'a> Layout<'a> {
+    fn of(text: &'a str) -> Layout<'a> {
+        let mut starts = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("- ") || line.trim_end() == "-" {
+                starts.push(offset);
+            }
+            offset += line.len();
+        }
+        let ends = starts.iter().skip(1).copied().chain([text.len()]);
+        Layout { text, items: starts.iter().copied().zip(ends).collect() }
+    }
+
+    /// The position of the `index`th exchange, or (1, 1) when the list is not laid
+    /// out one item per `-` line.
+    fn item(&self, index: usize) -> (usize, usize) {
+        self.items.get(index).map_or((1, 1), |&(start, _)| line_column(self.text, start))
+    }
+
+    /// The byte offset of `key:` among the `index`th exchange's own members.
+    fn key_offset(&self, index: usize, key: &str) -> Option<usize> {
+        let &(start, end) = self.items.get(index)?;
+        let mut offset = start;
+        for line in self.text[start..end].split_inclusive('\n') {
+            let member = line.strip_prefix("- ").or_else(|| line.strip_prefix("  "));
+            if member.is_some_and(|m| m.strip_prefix(key).is_some_and(|rest| rest.starts_with(':'))) {
+                return Some(offset + 2);
+            }
+            offset += line.len();
+        }
+        None
+    }
+
+    /// The position of the exchange's `key:`, or of the exchange.
+    fn key(&self, index: usize, key: &str) -> (usize, usize) {
+        self.key_offset(index, key).map_or_else(|| self.item(index), |at| line_column(self.text, at))
+    }
+
+    /// A position inside the text of `key` (1-based `inner` line and column), when its
+    /// value is a block scalar (`request: |`); the key's position otherwise.
+    fn inside(&self, index: usize, key: &str, inner: Option<(usize, usize)>) -> (usize, usize) {
+        let (Some(at), Some((line, column))) = (self.key_offset(index, key), inner) else {
+            return self.key(index, key);
+        };
+        let rest = &self.text[at..];
+        let value = rest.split('\n').next().unwrap_or_default()[key.len() + 1..].trim_start();
+        if !value.starts_with(['|', '>']) {
+            return self.key(index, key);
+        }
+        let (key_line, _) = line_column(self.text, at);
+        let indent = rest
+            .split('\n')
+            .skip(1)
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        (key_line + line, indent + column)
+    }
 }

@@ -104,11 +104,12 @@ fn to_vec(value: &impl Serialize) -> Result<Vec<u8>, String> {
     serde_json::to_vec(value).map_err(|e| format!("cannot serialise: {e}"))
 }
 
-/// The host wraps every failure as `Callback evaluation failure: <error>`.
+/// A failure is the callback's error message; the host wraps it for the guest
+/// (`host::CALLBACK_FAILURE`).
 fn answer(relayed: Result<Vec<u8>, String>) -> HostResponse {
     match relayed {
         Ok(bytes) => HostResponse::Success(bytes),
-        Err(e) => HostResponse::Error(format!("Callback evaluation failure: {e}")),
+        Err(e) => HostResponse::Error(e),
     }
 }
 

@@ -239,15 +239,35 @@ pub fn compact_json(json: &str) -> String {
     out
 }
 
-/// Case ids: non-empty, `[A-Za-z0-9._/-]`, no empty path segment.
-fn check_id(id: &str) -> Result<(), String> {
-    let ok_chars = id.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
-    if id.is_empty() || !ok_chars || id.split('/').any(str::is_empty) {
+/// The one rule for case ids, shared by the loader and every writer (imports, twins,
+/// fuzz findings, bundles): `/`-separated segments of `[A-Za-z0-9._-]`, none empty,
+/// none `.` or `..`, none starting with `.`. An id is also a relative path under a case
+/// folder, so a valid id never leaves it.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('.')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    };
+    if !id.split('/').all(segment_ok) {
         return Err(format!(
-            "invalid case id {id:?}: use letters, digits, '.', '_', '-' and '/' between non-empty segments"
+            "invalid case id {id:?}: use '/'-separated segments of letters, digits, '.', '_' and '-', \
+             none empty and none starting with '.'"
         ));
     }
     Ok(())
+}
+
+/// A free-form name (a file name, a session name) made into one valid id segment:
+/// lower case, every other character `-`, no leading dots.
+pub fn id_segment(name: &str) -> String {
+    let mapped: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+        .collect();
+    let trimmed = mapped.trim_start_matches('.');
+    if trimmed.is_empty() { "unnamed".to_string() } else { trimmed.to_string() }
 }
 
 fn check_unique_ids(cases: &[Case], errors: &mut Vec<CaseError>) {

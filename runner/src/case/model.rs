@@ -80,7 +80,8 @@ pub enum ResponseSpec {
     Base64(String),
     /// A file whose bytes are sent verbatim; relative to the case file.
     File(PathBuf),
-    /// The host call fails with this error text.
+    /// The host's callback fails with this message, as kwctl records it; the guest
+    /// receives it as the host wraps it (`Callback evaluation failure: <message>`).
     HostError(String),
 }
 
@@ -186,10 +187,13 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
-/// The host's answer, resolved to what goes on the wire.
+/// The host's side of the exchange, resolved to bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostResponse {
+    /// The response bytes the host sends.
     Success(Vec<u8>),
+    /// The message the host's callback failed with (not what the guest reads: see
+    /// `host::HostScript::answer`).
     Error(String),
 }
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::{InstancePre, Linker, Module, Trap};
 use wasmtime_wasi::I32Exit;
 
-pub use calls::{HostCall, HostScript};
+pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
 pub use engine::{EngineSetupError, HostEngine, Limits};
 use state::HostState;
 

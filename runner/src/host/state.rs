@@ -8,12 +8,11 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use super::calls::{HostCall, HostScript};
+use super::calls::{Answer, HostCall, HostScript};
 use super::engine::HostEngine;
 use super::memory;
 use super::stdio::ReplaceableStdin;
 use super::wapc::WapcState;
-use crate::case::HostResponse;
 
 pub struct HostState {
     pub(super) wasi: WasiP1Ctx,
@@ -35,17 +34,17 @@ impl HostState {
         namespace: String,
         operation: String,
         payload: Vec<u8>,
-    ) -> HostResponse {
-        let response = self.script.answer(&binding, &namespace, &operation);
+    ) -> Answer {
+        let answer = self.script.answer(&binding, &namespace, &operation);
         self.calls.push(HostCall {
             binding,
             namespace,
             operation,
             payload,
-            response: response.clone(),
+            answer: answer.clone(),
             at: self.started.elapsed(),
         });
-        response
+        answer
     }
 
     pub(super) fn take_calls(&mut self) -> Vec<HostCall> {
@@ -60,7 +59,7 @@ pub(super) fn define_host_call(
     linker: &mut Linker<HostState>,
     module: &str,
     name: &str,
-    deliver: fn(&mut HostState, HostResponse) -> i32,
+    deliver: fn(&mut HostState, Answer) -> i32,
 ) -> wasmtime::Result<()> {
     linker.func_wrap(
         module,
@@ -80,8 +79,8 @@ pub(super) fn define_host_call(
             let operation = memory::read_string(&mut caller, op_ptr, op_len)?;
             let payload = memory::read(&mut caller, ptr, len)?;
             let state = caller.data_mut();
-            let response = state.host_call(binding, namespace, operation, payload);
-            Ok(deliver(state, response))
+            let answer = state.host_call(binding, namespace, operation, payload);
+            Ok(deliver(state, answer))
         },
     )?;
     Ok(())

@@ -3,10 +3,10 @@
 
 use wasmtime::{Caller, Instance, Linker, Store};
 
+use super::calls::Answer;
 use super::memory;
 use super::state::{self, HostState};
 use super::{Failure, finish_start};
-use crate::case::HostResponse;
 
 /// The buffers a waPC exchange passes through the host.
 #[derive(Default)]
@@ -22,12 +22,12 @@ pub(super) struct WapcState {
 
 /// The `wapc` module's host functions, waPC status codes: 1 = ok, 0 = error.
 pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    state::define_host_call(linker, "wapc", "__host_call", |state, response| match response {
-        HostResponse::Success(bytes) => {
+    state::define_host_call(linker, "wapc", "__host_call", |state, answer| match answer {
+        Answer::Success(bytes) => {
             state.wapc.host_response = bytes;
             1
         }
-        HostResponse::Error(message) => {
+        Answer::Error(message) => {
             state.wapc.host_error = message.into_bytes();
             0
         }

@@ -3,19 +3,19 @@
 
 use wasmtime::{Instance, Linker, Store};
 
+use super::calls::Answer;
 use super::state::{self, HostState};
 use super::{Failure, finish_start};
-use crate::case::HostResponse;
 
 /// `host.call`: 8 × i32 (binding, namespace, operation, payload) → i32, 0 = ok,
 /// 1 = error (the opposite of waPC). The answer, or the error text, replaces stdin.
 pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    state::define_host_call(linker, "host", "call", |state, response| {
-        let (status, answer) = match response {
-            HostResponse::Success(bytes) => (0, bytes),
-            HostResponse::Error(message) => (1, message.into_bytes()),
+    state::define_host_call(linker, "host", "call", |state, answer| {
+        let (status, bytes) = match answer {
+            Answer::Success(bytes) => (0, bytes),
+            Answer::Error(message) => (1, message.into_bytes()),
         };
-        state.stdin.replace(answer);
+        state.stdin.replace(bytes);
         status
     })
 }

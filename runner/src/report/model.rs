@@ -13,7 +13,7 @@ use crate::compare::{ExpectationStatus, Verdict};
 use crate::equality::Rule;
 use crate::expectations::{self, Judgement, Signature};
 use crate::guest::{GuestRun, GuestSummary, Outcome};
-use crate::host::HostCall;
+use crate::host::{Answer, HostCall};
 use crate::run::{CaseResult, RunResults};
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +122,9 @@ pub struct CallEntry {
     pub namespace: String,
     pub operation: String,
     pub payload: ResponseEntry,
-    pub response: ResponseEntry,
+    /// What the guest received: the bytes, or (`host_error`) the error text exactly as
+    /// the guest read it.
+    pub answer: ResponseEntry,
     pub at_us: u64,
 }
 
@@ -346,7 +348,10 @@ fn call_entry(c: &HostCall) -> CallEntry {
         namespace: c.namespace.clone(),
         operation: c.operation.clone(),
         payload: bytes_entry(&c.payload),
-        response: response_entry(&c.response),
+        answer: match &c.answer {
+            Answer::Success(bytes) => bytes_entry(bytes),
+            Answer::Error(text) => ResponseEntry::HostError(text.clone()),
+        },
         at_us: c.at.as_micros() as u64,
     }
 }

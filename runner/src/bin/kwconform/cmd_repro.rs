@@ -47,7 +47,7 @@ pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
                 shown(&call.payload)
             )?;
             if args.trace {
-                writeln!(out, "  at +{} µs, answered: {}", call.at_us, shown(&call.response))?;
+                writeln!(out, "  at +{} µs, answered: {}", call.at_us, shown(&call.answer))?;
             }
         }
         let kind = guest.kind.as_deref().map(|k| format!("/{k}")).unwrap_or_default();
