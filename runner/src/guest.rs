@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::case::{HostResponse, Op, OutcomeClass};
-use crate::host::{Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError};
+use crate::host::{
+    Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError, WapcHostFlavour,
+};
 
 /// The guest protocol version this runner speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -86,6 +88,9 @@ pub struct GuestSummary {
     /// Provenance, for display.
     pub sdk_source: Option<SdkSource>,
     pub abi: Abi,
+    /// The waPC host that served a waPC guest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wapc_host: Option<WapcHostFlavour>,
     pub module_sha256: String,
     pub path: String,
 }
@@ -180,6 +185,7 @@ impl Guest {
             sdk_version: self.info.sdk_version.clone(),
             sdk_source: self.info.sdk_source.clone(),
             abi: self.module.abi,
+            wapc_host: self.module.wapc_host,
             module_sha256: self.module.sha256.clone(),
             path: self.module.path.display().to_string(),
         }

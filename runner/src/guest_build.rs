@@ -215,14 +215,26 @@ impl Project {
         self.build_go_flavour(log, "go", &[], &self.go_guest_path())
     }
 
-    /// The `go-wapc` flavour: `go build -tags gowapc -buildmode=c-shared`.
+    /// The `go-wapc` flavour: `go build -tags gowapc -buildmode=c-shared`, with the Go
+    /// runtime's initialiser exported as `_start` too: waPC hosts (the `wapc` crate,
+    /// Kubewarden's host) start a module with `_start` and never call `_initialize`.
     pub fn build_go_wapc_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
-        self.build_go_flavour(
+        let output = self.go_wapc_guest_path();
+        let fresh = self.build_go_flavour(
             log,
-            "go-wapc",
+            "go-wapc (with _start)",
             &["-tags", "gowapc", "-buildmode=c-shared"],
-            &self.go_wapc_guest_path(),
-        )
+            &output,
+        )?;
+        let bytes =
+            std::fs::read(&fresh).map_err(|source| BuildError::Sources { dir: fresh.clone(), source })?;
+        if let Some(aliased) = alias_export(&bytes, "_initialize", "_start").map_err(|message| {
+            BuildError::Sources { dir: fresh.clone(), source: std::io::Error::other(message) }
+        })? {
+            crate::fs::write_atomically(&output, &aliased)
+                .map_err(|e| BuildError::Sources { dir: output.clone(), source: e.source })?;
+        }
+        Ok(output)
     }
 
     fn build_go_flavour(
@@ -488,6 +500,44 @@ fn install(built: &Path, output: &Path) -> Result<(), BuildError> {
         std::fs::read(built).map_err(|source| BuildError::Sources { dir: built.to_path_buf(), source })?;
     crate::fs::write_atomically(output, &bytes)
         .map_err(|e| BuildError::Sources { dir: output.to_path_buf(), source: e.source })
+}
+
+/// A module that also exports `existing`'s function as `alias`; `None` when it already
+/// exports `alias` or does not export `existing`. Every other section is kept as it is.
+fn alias_export(bytes: &[u8], existing: &str, alias: &str) -> Result<Option<Vec<u8>>, String> {
+    use wasm_encoder::{ExportKind, ExportSection, RawSection};
+    use wasmparser::{ExternalKind, Parser, Payload};
+    let mut module = wasm_encoder::Module::new();
+    let mut aliased = false;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| e.to_string())?;
+        let Some((id, range)) = payload.as_section() else { continue };
+        let Payload::ExportSection(reader) = payload else {
+            module.section(&RawSection { id, data: &bytes[range] });
+            continue;
+        };
+        let exports: Vec<_> = reader.into_iter().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        if exports.iter().any(|e| e.name == alias) {
+            return Ok(None);
+        }
+        let mut section = ExportSection::new();
+        for export in &exports {
+            let kind = match export.kind {
+                ExternalKind::Func | ExternalKind::FuncExact => ExportKind::Func,
+                ExternalKind::Table => ExportKind::Table,
+                ExternalKind::Memory => ExportKind::Memory,
+                ExternalKind::Global => ExportKind::Global,
+                ExternalKind::Tag => ExportKind::Tag,
+            };
+            section.export(export.name, kind, export.index);
+            if export.name == existing && kind == ExportKind::Func {
+                section.export(alias, kind, export.index);
+                aliased = true;
+            }
+        }
+        module.section(&section);
+    }
+    Ok(aliased.then(|| module.finish()))
 }
 
 /// The version a lockfile resolved a package to.

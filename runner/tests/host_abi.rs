@@ -187,3 +187,30 @@ fn a_wapc_reactor_is_initialised_before_wapc_init_and_the_call() {
     let guest = GuestModule::load(&engine, &module(&dir, "reactor.wasm", &wat)).unwrap();
     assert_eq!(guest.invoke(&engine, "oci_manifest", b"{}", script()).result, Ok(Vec::new()));
 }
+
+/// wasmtime-provider slices guest memory unchecked: a bad pointer panics it. The panic
+/// ends that invocation as a trap, and the runner goes on.
+#[test]
+fn the_wasmtime_provider_host_turns_its_own_panic_into_a_trap() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine =
+        engine(Duration::from_secs(5)).with_wapc_host(kwconform::host::WapcHostFlavour::WasmtimeProvider);
+    let body = "(drop (call $host_call (i32.const 0x7ffffff0) (i32.const 64) (i32.const 0) (i32.const 0) \
+                (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))) i32.const 1";
+    let guest = GuestModule::load(&engine, &module(&dir, "bad-pointer.wasm", &wapc_guest(body))).unwrap();
+    let invocation = guest.invoke(&engine, "oci_manifest", b"{}", script());
+    assert!(
+        matches!(&invocation.result, Err(EngineFailure::Trap(m)) if m.contains("wasmtime-provider host panicked")),
+        "{:?}",
+        invocation.result
+    );
+    // The same module under kwconform's host: a trap from the bounds check, no panic.
+    let ours = kwconform::host::HostEngine::new(Limits::default()).unwrap();
+    let guest = GuestModule::load(&ours, &module(&dir, "bad-pointer-2.wasm", &wapc_guest(body))).unwrap();
+    let invocation = guest.invoke(&ours, "oci_manifest", b"{}", script());
+    assert!(
+        matches!(&invocation.result, Err(EngineFailure::Trap(m)) if m.contains("out-of-bounds")),
+        "{:?}",
+        invocation.result
+    );
+}

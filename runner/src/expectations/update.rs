@@ -167,6 +167,7 @@ mod tests {
             sdk_version: version.into(),
             sdk_source: None,
             abi: Abi::Wapc,
+            wapc_host: None,
             module_sha256: String::new(),
             path: String::new(),
         }

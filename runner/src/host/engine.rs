@@ -38,6 +38,32 @@ pub struct HostEngine {
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
     module_cache: Option<PathBuf>,
+    wapc_host: WapcHostFlavour,
+}
+
+/// Which waPC host serves waPC modules (docs/guest-protocol.md, "waPC hosts").
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum WapcHostFlavour {
+    /// kwconform's own waPC host: bounds-checked guest memory, captured stdio and
+    /// console, every runner limit classified. For any guest.
+    #[default]
+    Kwconform,
+    /// `wapc::WapcHost` on wasmtime-provider 2.25, the stack Kubewarden's host runs
+    /// waPC policies on. For trusted guests: it reads guest memory unchecked (a bad
+    /// pointer panics it) and inherits the runner's stdio.
+    WasmtimeProvider,
+}
+
+impl std::fmt::Display for WapcHostFlavour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WapcHostFlavour::Kwconform => "kwconform",
+            WapcHostFlavour::WasmtimeProvider => "wasmtime-provider",
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +88,14 @@ impl HostEngine {
                 })
                 .map_err(|e| EngineSetupError(wasmtime::Error::msg(e.to_string())))?
         };
-        Ok(HostEngine { engine, limits, stop, ticker: Some(ticker), module_cache: None })
+        Ok(HostEngine {
+            engine,
+            limits,
+            stop,
+            ticker: Some(ticker),
+            module_cache: None,
+            wapc_host: WapcHostFlavour::default(),
+        })
     }
 
     /// Keeps compiled modules in `dir`, keyed by module hash and engine settings: the Go
@@ -70,6 +103,16 @@ impl HostEngine {
     pub fn with_module_cache(mut self, dir: PathBuf) -> Self {
         self.module_cache = Some(dir);
         self
+    }
+
+    /// Serves waPC modules loaded from now on with this waPC host.
+    pub fn with_wapc_host(mut self, flavour: WapcHostFlavour) -> Self {
+        self.wapc_host = flavour;
+        self
+    }
+
+    pub fn wapc_host(&self) -> WapcHostFlavour {
+        self.wapc_host
     }
 
     /// Compiles a module, or loads it from the module cache.

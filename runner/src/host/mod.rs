@@ -11,6 +11,7 @@ mod memory;
 mod state;
 mod stdio;
 mod wapc;
+mod wapc_provider;
 mod wasi_cli;
 
 use std::fmt;
@@ -22,7 +23,7 @@ use wasmtime::{InstancePre, Linker, Module, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
-pub use engine::{EngineSetupError, HostEngine, Limits};
+pub use engine::{EngineSetupError, HostEngine, Limits, WapcHostFlavour};
 use state::HostState;
 
 /// The host ABI a guest module speaks.
@@ -160,7 +161,17 @@ pub struct GuestModule {
     pub abi: Abi,
     /// Hex SHA-256 of the module file.
     pub sha256: String,
-    pre: InstancePre<HostState>,
+    /// The waPC host that serves it; `None` for a WASI-CLI module.
+    pub wapc_host: Option<WapcHostFlavour>,
+    linked: Linked,
+}
+
+/// A module linked to the host that serves it.
+enum Linked {
+    /// kwconform's host, one module per ABI (`wapc.rs`, `wasi_cli.rs`).
+    Kwconform(InstancePre<HostState>),
+    /// wasmtime-provider's waPC stack (`wapc_provider.rs`).
+    WasmtimeProvider(wasmtime_provider::WasmtimeEngineProviderPre),
 }
 
 impl GuestModule {
@@ -171,6 +182,20 @@ impl GuestModule {
             .compile(&bytes, &sha256)
             .map_err(|source| ModuleError::Compile { path: path.into(), source })?;
         let abi = detect_abi(&module, path)?;
+        if abi == Abi::Wapc && engine.wapc_host() == WapcHostFlavour::WasmtimeProvider {
+            let pre = wapc_provider::link(engine, &module).map_err(|message| ModuleError::Link {
+                path: path.into(),
+                abi,
+                source: wasmtime::Error::msg(message),
+            })?;
+            return Ok(GuestModule {
+                path: path.into(),
+                abi,
+                sha256,
+                wapc_host: Some(WapcHostFlavour::WasmtimeProvider),
+                linked: Linked::WasmtimeProvider(pre),
+            });
+        }
         let mut linker = Linker::new(engine.engine());
         let linked = wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
             .and_then(|()| match abi {
@@ -179,7 +204,8 @@ impl GuestModule {
             })
             .and_then(|()| linker.instantiate_pre(&module));
         let pre = linked.map_err(|source| ModuleError::Link { path: path.into(), abi, source })?;
-        Ok(GuestModule { path: path.into(), abi, sha256, pre })
+        let wapc_host = (abi == Abi::Wapc).then_some(WapcHostFlavour::Kwconform);
+        Ok(GuestModule { path: path.into(), abi, sha256, wapc_host, linked: Linked::Kwconform(pre) })
     }
 
     /// Runs `operation` with `payload` (one request line, or several for a batch) in a
@@ -192,13 +218,27 @@ impl GuestModule {
         script: HostScript,
     ) -> Invocation {
         let started = Instant::now();
+        let pre = match &self.linked {
+            Linked::Kwconform(pre) => pre,
+            Linked::WasmtimeProvider(pre) => {
+                let (result, calls) = wapc_provider::invoke(pre, engine, operation, payload, script);
+                // Its guests' stdio goes to the runner's own: nothing to capture.
+                return Invocation {
+                    result,
+                    calls,
+                    stdout: Vec::new(),
+                    stderr: Vec::new(),
+                    elapsed: started.elapsed(),
+                };
+            }
+        };
         let program = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (argv, stdin) = match self.abi {
             Abi::Wapc => (vec![program.as_str()], Vec::new()),
             Abi::WasiCli => (vec![program.as_str(), operation], payload.to_vec()),
         };
         let mut store = state::new_store(engine, &argv, stdin, script);
-        let result = match self.pre.instantiate(&mut store) {
+        let result = match pre.instantiate(&mut store) {
             Err(e) => Err(EngineFailure::Instantiate(chain(&e))),
             Ok(instance) => match self.abi {
                 Abi::Wapc => wapc::invoke(&mut store, instance, operation, payload),

@@ -10,6 +10,7 @@ use kwconform::exit_codes;
 use kwconform::expectations::{self, Expectations};
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
+use kwconform::host::WapcHostFlavour;
 use kwconform::run::Shard;
 
 use crate::{cmd_corpus, cmd_fuzz, cmd_repro, cmd_run};
@@ -232,6 +233,25 @@ pub struct RunArgs {
     /// Pass with zero selected cases (e.g. an empty shard) instead of exiting with 2.
     #[arg(long)]
     pub allow_empty: bool,
+    /// The waPC host for waPC guests: kwconform's own, or `wasmtime-provider`, the
+    /// stack Kubewarden's host uses (trusted guests only; docs/guest-protocol.md).
+    #[arg(long, value_enum, default_value_t = WapcHost::Kwconform)]
+    pub wapc_host: WapcHost,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum WapcHost {
+    Kwconform,
+    WasmtimeProvider,
+}
+
+impl From<WapcHost> for WapcHostFlavour {
+    fn from(host: WapcHost) -> Self {
+        match host {
+            WapcHost::Kwconform => WapcHostFlavour::Kwconform,
+            WapcHost::WasmtimeProvider => WapcHostFlavour::WasmtimeProvider,
+        }
+    }
 }
 
 fn parse_op(s: &str) -> Result<Op, String> {

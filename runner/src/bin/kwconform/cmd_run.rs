@@ -10,7 +10,7 @@ use kwconform::exit_codes;
 use kwconform::expectations::Expectations;
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::{Project, SdkSpec};
-use kwconform::host::{HostEngine, Limits};
+use kwconform::host::{HostEngine, Limits, WapcHostFlavour};
 use kwconform::matrix::Release;
 use kwconform::relay;
 use kwconform::report::{self, Report, TerminalOptions};
@@ -69,20 +69,25 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
     let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
     let mut out = anstream::stdout();
-    let engine = HostEngine::new(limits)?.with_module_cache(project.module_cache_dir());
+    let engine = HostEngine::new(limits)?
+        .with_module_cache(project.module_cache_dir())
+        .with_wapc_host(args.wapc_host.into());
     let quiet = args.quiet;
     let runner = Runner::new(engine, &specs, |event| {
         if let Event::GuestLoaded { guest, elapsed } = event
             && !quiet
         {
             let source = guest.sdk_source.as_ref().map_or("source not stated".into(), |s| s.to_string());
+            let abi = match guest.wapc_host {
+                Some(host) if host != WapcHostFlavour::default() => format!("{} via {host}", guest.abi),
+                _ => guest.abi.to_string(),
+            };
             let _ = writeln!(
                 out,
-                "guest {:<6} {} {} ({source}; {}, sha256 {}…, loaded in {:.1} s)",
+                "guest {:<6} {} {} ({source}; {abi}, sha256 {}…, loaded in {:.1} s)",
                 guest.name,
                 guest.sdk,
                 guest.sdk_version,
-                guest.abi,
                 &guest.module_sha256[..12],
                 elapsed.as_secs_f64()
             );
