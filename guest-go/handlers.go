@@ -86,7 +86,7 @@ func describe() map[string]any {
 			version = dep.Version
 			if dep.Replace != nil {
 				path := dep.Replace.Path
-				if dep.Replace.Version != "" {
+				if dep.Replace.Version != "" && dep.Replace.Version != "(devel)" {
 					path += "@" + dep.Replace.Version
 				}
 				source = map[string]any{"kind": "checkout", "path": path}

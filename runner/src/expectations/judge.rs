@@ -8,7 +8,7 @@ use super::load::Expectations;
 use super::model::{Expectation, Signature};
 use super::signature::signature;
 use crate::case::Level;
-use crate::compare::{Comparison, Verdict};
+use crate::compare::{Comparison, ExpectationStatus, Verdict};
 use crate::guest::{GuestRun, GuestSummary, semver_of};
 
 /// How a case's result stands against its case file and the expectations list.
@@ -61,7 +61,9 @@ impl Expectations {
     }
 
     /// Judges one case's comparison against the entries that apply to it: expected
-    /// when one of them records exactly this signature.
+    /// when one of them records exactly this signature. An entry may also record that a
+    /// case agrees although its `expect` block says otherwise (an SDK release changed
+    /// what the case pins); with the `expect` block met, such an entry is stale.
     pub fn judge(
         &self,
         case: &str,
@@ -72,18 +74,23 @@ impl Expectations {
     ) -> Judgement {
         let entries: Vec<&Expectation> = self.applicable(case, guests).collect();
         let diverged = matches!(comparison.verdict, Verdict::Diverge | Verdict::Crash);
+        let unmet = matches!(comparison.expectation, ExpectationStatus::Unmet(_));
+        let recorded = || {
+            let now = signature(comparison, runs);
+            entries
+                .iter()
+                .find(|e| e.signature == now)
+                .map(|e| Judgement::Expected { reason: e.reason.clone() })
+        };
         match (comparison.verdict, entries.first()) {
             (Verdict::Inconclusive, _) => Judgement::Inconclusive,
             (Verdict::Agree, None) => Judgement::Agree,
+            (Verdict::Agree, Some(_)) if unmet => recorded().unwrap_or(Judgement::Stale),
             (Verdict::Agree, Some(_)) => Judgement::Stale,
             _ if diverged && level == Level::Informational => Judgement::Informational,
             (_, None) => Judgement::Unlisted,
             (_, Some(first)) => {
-                let now = signature(comparison, runs);
-                match entries.iter().find(|e| e.signature == now) {
-                    Some(e) => Judgement::Expected { reason: e.reason.clone() },
-                    None => Judgement::Changed { recorded: first.signature.clone() },
-                }
+                recorded().unwrap_or_else(|| Judgement::Changed { recorded: first.signature.clone() })
             }
         }
     }

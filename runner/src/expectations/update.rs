@@ -18,6 +18,8 @@ pub struct RecordedResult<'a> {
     pub verdict: Verdict,
     pub level: Level,
     pub signature: &'a Signature,
+    /// The case's own `expect` block did not hold.
+    pub expect_unmet: bool,
 }
 
 /// What an update changed, by case id.
@@ -46,13 +48,15 @@ pub struct UpdateError {
 }
 
 /// Rewrites the list from a run's results:
-/// - a required case that diverges or crashes and that no applicable entry records
-///   exactly: a new entry `>=` the run's versions; or, when an applicable entry
-///   records it differently, that entry's signature is replaced, unless its ranges
-///   also cover older releases, in which case it is narrowed to them (`<` the run's
-///   versions) and a new entry records the new behaviour;
-/// - a case that agrees (or an informational one): each applicable entry is narrowed
-///   to older releases where it covers them, removed otherwise.
+/// - a required case that diverges or crashes, or whose `expect` block did not hold,
+///   and that no applicable entry records exactly: a new entry `>=` the run's
+///   versions; or, when an applicable entry records it differently, that entry's
+///   signature is replaced, unless its ranges also cover older releases, in which case
+///   it is narrowed to them (`<` the run's versions) and a new entry records the new
+///   behaviour;
+/// - a case that agrees as its `expect` block says (or an informational one): each
+///   applicable entry is narrowed to older releases where it covers them, removed
+///   otherwise.
 ///
 /// Reasons and links are kept; new entries have no reason yet.
 pub fn update(
@@ -68,8 +72,9 @@ pub fn update(
             .filter(|&i| entries[i].case == result.case && applies(&entries[i], guests))
             .collect();
         let case = result.case.to_string();
-        let recorded = matches!(result.verdict, Verdict::Diverge | Verdict::Crash);
-        if recorded && result.level == Level::Required {
+        let diverged = matches!(result.verdict, Verdict::Diverge | Verdict::Crash);
+        let deviates = diverged || (result.verdict == Verdict::Agree && result.expect_unmet);
+        if deviates && result.level == Level::Required {
             if applicable.iter().any(|&i| entries[i].signature == *result.signature) {
                 continue;
             }
@@ -198,7 +203,13 @@ mod tests {
     ) -> (Vec<Expectation>, UpdateSummary) {
         let guests = [guest("rust", "rs", version), guest("go", "gosdk", "v0.13.1")];
         let signature = signature(go);
-        let result = RecordedResult { case: "c", verdict, level: Level::Required, signature: &signature };
+        let result = RecordedResult {
+            case: "c",
+            verdict,
+            level: Level::Required,
+            signature: &signature,
+            expect_unmet: false,
+        };
         let (file, summary) = update(&ExpectationsFile { expectations: list }, &[result], &guests).unwrap();
         (file.expectations, summary)
     }

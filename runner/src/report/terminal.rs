@@ -58,7 +58,14 @@ pub fn render_result(
         let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
         writeln!(out, "{DIM}             {}; differs at {}{DIM:#}", outcomes.join(", "), paths.join(", "))?;
         let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-        return writeln!(out, "{DIM}             {reason}{DIM:#}");
+        writeln!(out, "{DIM}             {reason}{DIM:#}")?;
+        for problem in &r.expectation.problems {
+            writeln!(
+                out,
+                "{DIM}             the case's expect block no longer holds here: {problem}{DIM:#}"
+            )?;
+        }
+        return Ok(());
     }
     writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
     match &r.judgement {
@@ -220,22 +227,23 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.summary.elapsed_ms as f64 / 1000.0,
         per_guest.join(", ")
     )?;
-    let mut listing = [0; 3];
+    let mut listing = [0; 4];
     for r in &report.results {
         match r.judgement {
             Judgement::Unlisted => listing[0] += 1,
             Judgement::Changed { .. } => listing[1] += 1,
             Judgement::Stale => listing[2] += 1,
+            _ if r.unexpected && r.expectation.status == "unmet" => listing[3] += 1,
             _ => {}
         }
     }
     if listing.iter().any(|&n| n > 0) {
         writeln!(
             out,
-            "{YELLOW}{} unlisted, {} changed, {} stale against the expectations list.{YELLOW:#} If the SDKs' current \
-             behaviour is what you expect, record it with `kwconform expectations update` and give each new \
-             entry a reason (docs/expectations.md).",
-            listing[0], listing[1], listing[2]
+            "{YELLOW}{} unlisted, {} changed, {} stale against the expectations list, {} with an unmet expect \
+             block.{YELLOW:#} If the SDKs' current behaviour is what you expect, record it with `kwconform \
+             expectations update` and give each new entry a reason (docs/expectations.md).",
+            listing[0], listing[1], listing[2], listing[3]
         )?;
     }
     render_verdict(out, report)

@@ -109,8 +109,15 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// A guest as NAME=PATH.wasm (repeatable); replaces the default guests.
-    #[arg(long = "guest", value_name = "NAME=PATH", value_parser = parse_guest)]
+    #[arg(
+        long = "guest",
+        value_name = "NAME=PATH",
+        value_parser = parse_guest,
+        conflicts_with_all = ["rust_sdk", "go_sdk"]
+    )]
     pub guests: Vec<GuestSpec>,
+    #[command(flatten)]
+    pub sdks: SdkArgs,
     /// Oracle calls one shrink may spend.
     #[arg(long, default_value_t = 2000)]
     pub max_shrink_steps: u32,
@@ -204,7 +211,12 @@ pub struct RunArgs {
     pub only: Option<String>,
     /// A guest as NAME=PATH.wasm (repeatable); replaces the default guests. The first
     /// is the reference every other guest is compared with.
-    #[arg(long = "guest", value_name = "NAME=PATH", value_parser = parse_guest)]
+    #[arg(
+        long = "guest",
+        value_name = "NAME=PATH",
+        value_parser = parse_guest,
+        conflicts_with_all = ["rust_sdk", "go_sdk"]
+    )]
     pub guests: Vec<GuestSpec>,
     /// The expectations list [default: expectations.json in the first case folder].
     #[arg(long, value_name = "FILE", conflicts_with = "raw")]

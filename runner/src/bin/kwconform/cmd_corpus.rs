@@ -138,6 +138,7 @@ pub fn update_expectations(project: &Project, report: Option<PathBuf>, file: Opt
             verdict: r.verdict,
             level: r.level,
             signature: &r.signature,
+            expect_unmet: r.expectation.status == "unmet",
         })
         .collect();
     let (updated, summary) = expectations::update(&existing, &results, &report.guests)?;

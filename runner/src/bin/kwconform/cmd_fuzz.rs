@@ -18,11 +18,8 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let out = args.out.unwrap_or_else(|| project.cases_dir().join("fuzz"));
     let known = known_classes(project, &out)?;
-    let specs = if args.guests.is_empty() {
-        project.build_default_guests(&mut std::io::stderr())?
-    } else {
-        args.guests
-    };
+    let specs =
+        if args.guests.is_empty() { crate::cmd_run::guests_for(project, &args.sdks)? } else { args.guests };
     let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
     let runner = Runner::new(engine, &specs, |_| {})?;
     let budget = match (args.time, args.iterations) {

@@ -33,7 +33,7 @@ pub fn build_guests(project: &Project, sdks: &SdkArgs) -> CliResult {
 }
 
 /// The `rust` and `go` guests: built against the given SDKs, or the pinned ones.
-fn guests_for(project: &Project, sdks: &SdkArgs) -> Result<Vec<GuestSpec>, Box<dyn std::error::Error>> {
+pub fn guests_for(project: &Project, sdks: &SdkArgs) -> Result<Vec<GuestSpec>, Box<dyn std::error::Error>> {
     let mut log = std::io::stderr();
     let rust = match &sdks.rust_sdk {
         Some(spec) => project.build_rust_guest_for(&SdkSpec::parse(spec), &mut log)?,
