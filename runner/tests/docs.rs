@@ -72,3 +72,24 @@ fn every_case_example_in_the_docs_is_a_valid_case() {
     }
     assert!(seen >= 3, "expected case examples in the docs, found {seen}");
 }
+
+/// The table of Go types in docs/decoded-view.md is the runner's own table, rendered.
+#[test]
+fn the_go_types_table_in_the_docs_is_generated_from_the_runner_s() {
+    let path = docs().join("decoded-view.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- BEGIN go-types", "<!-- END go-types -->");
+    let start = text.find(begin).expect("the BEGIN go-types marker");
+    let start = start + text[start..].find('\n').unwrap() + 1;
+    let stop = text.find(end).expect("the END go-types marker");
+    let generated = kwconform::equality::markdown_table();
+    if std::env::var_os("KWCONFORM_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{generated}{}", &text[..start], &text[stop..])).unwrap();
+        return;
+    }
+    assert!(
+        text[start..stop] == generated,
+        "{} is stale: run `KWCONFORM_BLESS=1 cargo test --test docs` and commit it",
+        path.display()
+    );
+}

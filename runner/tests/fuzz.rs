@@ -44,7 +44,7 @@ fn a_fixed_seed_finds_shrinks_and_saves_the_missing_media_type_class() {
     };
     match evaluate(runner, Op::OciManifest, &bytes) {
         Evaluation::Differ(c, _) => assert_eq!(c.id(), class.id),
-        Evaluation::Agree => panic!("the saved case no longer diverges"),
+        Evaluation::Agree | Evaluation::Inconclusive(_) => panic!("the saved case no longer diverges"),
     }
     let result = runner.run_case(&replayed);
     assert!(matches!(result.comparison.expectation, kwconform::compare::ExpectationStatus::Met));
@@ -80,4 +80,49 @@ fn known_classes_are_counted_not_saved() {
     let second = fuzz(runner, &options, &known, &AtomicBool::new(false), |_| {}).unwrap();
     assert!(second.classes.iter().all(|c| c.known && c.case.is_none()));
     assert_eq!(std::fs::read_dir(fresh.path()).unwrap().count(), 0);
+}
+
+/// A waPC guest that describes itself like an SDK guest and then never returns from an
+/// operation: every input it sees is stopped by the deadline.
+fn looping_guest(dir: &std::path::Path) -> kwconform::guest::GuestSpec {
+    let describe =
+        r#"{"protocol":1,"sdk":"example.com/looping","sdk_version":"1.0.0","ops":["oci_manifest"]}"#;
+    let wat = format!(
+        r#"(module
+          (import "wapc" "__guest_response" (func $response (param i32 i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 1024) "{}")
+          (func (export "__guest_call") (param $op_len i32) (param $len i32) (result i32)
+            (if (i32.eq (local.get $op_len) (i32.const 8))
+              (then (call $response (i32.const 1024) (i32.const {})) (return (i32.const 1))))
+            (loop $forever (br $forever))
+            (i32.const 0)))"#,
+        describe.replace('"', "\\\""),
+        describe.len()
+    );
+    let path = dir.join("looping.wasm");
+    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    kwconform::guest::GuestSpec { name: "looping".into(), path }
+}
+
+#[test]
+fn inputs_a_runner_limit_stopped_are_counted_not_taken_for_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits =
+        kwconform::host::Limits { timeout: std::time::Duration::from_millis(50), ..Default::default() };
+    let engine = kwconform::host::HostEngine::new(limits).unwrap();
+    let rust = common::guest_specs()[0].clone();
+    let runner = kwconform::run::Runner::new(engine, &[rust, looping_guest(dir.path())], |_| {}).unwrap();
+    let options = FuzzOptions {
+        ops: vec![Op::OciManifest],
+        budget: Budget::Inputs(3),
+        seed: 1,
+        out: dir.path().join("out"),
+        command: "cargo test --test fuzz".into(),
+        max_shrink_steps: 10,
+    };
+    let summary = fuzz(&runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
+    assert_eq!(summary.inconclusive.get("timeout"), Some(&3), "{:?}", summary.inconclusive);
+    assert_eq!(summary.by_op["oci_manifest"].inconclusive, 3);
+    assert!(summary.classes.is_empty(), "nothing was compared, so nothing is a class");
 }

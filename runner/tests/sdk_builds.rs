@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kwconform::guest::Guest;
+use kwconform::guest::{Guest, SdkSource};
 use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
 
@@ -33,6 +33,41 @@ fn go_module_source(module_at_version: &str) -> PathBuf {
     PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()).join(module_at_version)
 }
 
+/// What a guest built from `checkout` (no git history) says about it.
+fn checkout_source(checkout: &Path) -> SdkSource {
+    let SdkSource::Checkout { path, content_hash, git_describe } = describe_source(checkout) else {
+        unreachable!()
+    };
+    assert_eq!(path.as_deref(), Some(checkout.canonicalize().unwrap().to_str().unwrap()));
+    assert!(content_hash.as_ref().is_some_and(|h| h.len() == 64), "{content_hash:?}");
+    assert_eq!(git_describe, None);
+    SdkSource::Checkout { path, content_hash, git_describe }
+}
+
+fn describe_source(checkout: &Path) -> SdkSource {
+    SdkSource::Checkout {
+        path: Some(checkout.canonicalize().unwrap().display().to_string()),
+        content_hash: Some(tree_sha256(checkout)),
+        git_describe: None,
+    }
+}
+
+/// SHA-256 over the checkout's files, names and contents, in name order (`target/`
+/// and `.git/` left out), as the builder computes it.
+fn tree_sha256(dir: &Path) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | ".git")));
+    for entry in walk.map(Result::unwrap).filter(|e| e.file_type().is_file()) {
+        hash.update(entry.path().strip_prefix(dir).unwrap().as_os_str().as_encoded_bytes());
+        hash.update(std::fs::read(entry.path()).unwrap());
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn describe(path: &Path) -> kwconform::guest::GuestInfo {
     let engine = HostEngine::new(Limits::default()).unwrap();
     Guest::load(&engine, "checkout", path).unwrap().info
@@ -50,10 +85,8 @@ fn guests_build_from_local_sdk_checkouts_and_are_cached() {
         .build_rust_guest_for(&SdkSpec::parse(rust_checkout.to_str().unwrap()), &mut std::io::stderr())
         .unwrap();
     let info = describe(&rust);
-    assert_eq!(
-        (info.sdk.as_str(), info.sdk_version.as_str()),
-        ("kubewarden-policy-sdk", "0.17.3 (local checkout)")
-    );
+    assert_eq!((info.sdk.as_str(), info.sdk_version.as_str()), ("kubewarden-policy-sdk", "0.17.3"));
+    assert_eq!(info.sdk_source, Some(checkout_source(&rust_checkout)));
 
     let go_checkout = dir.path().join("go-sdk");
     copy_tree(&go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"), &go_checkout);
@@ -61,11 +94,11 @@ fn guests_build_from_local_sdk_checkouts_and_are_cached() {
         .build_go_guest_for(&SdkSpec::parse(go_checkout.to_str().unwrap()), &mut std::io::stderr())
         .unwrap();
     let info = describe(&go);
-    assert!(
-        info.sdk_version.contains(&format!("replaced by {}", go_checkout.canonicalize().unwrap().display())),
-        "{}",
-        info.sdk_version
+    assert_eq!(
+        (info.sdk.as_str(), info.sdk_version.as_str()),
+        ("github.com/kubewarden/policy-sdk-go", "v0.13.1")
     );
+    assert_eq!(info.sdk_source, Some(checkout_source(&go_checkout)));
 
     // The same checkout again: straight from the cache, the same module.
     let again = project

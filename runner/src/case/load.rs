@@ -144,11 +144,8 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
-    let walk = WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
+    let mut walk = WalkDir::new(dir).sort_by_file_name().into_iter();
+    while let Some(entry) = walk.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -161,10 +158,18 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        let name = entry.file_name().to_string_lossy();
+        let exempt = entry.depth() > 0 && is_raw_exempt(&name);
+        if entry.file_type().is_dir() {
+            // A hidden folder (`.git`) is skipped whole, and named.
+            if entry.depth() > 0 && name.starts_with('.') {
+                skipped.push(entry.into_path());
+                walk.skip_current_dir();
+            }
             continue;
         }
-        if is_raw_exempt(&entry.file_name().to_string_lossy()) {
+        // Not regular files either (symbolic links, FIFOs, sockets): named, never read.
+        if exempt || !entry.file_type().is_file() {
             skipped.push(entry.into_path());
             continue;
         }

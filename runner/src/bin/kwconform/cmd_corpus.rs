@@ -8,6 +8,7 @@ use kwconform::case::{self, HostResponse};
 use kwconform::exit_codes;
 use kwconform::expectations::{self, ExpectationsFile};
 use kwconform::guest_build::Project;
+use kwconform::host::CALLBACK_FAILURE;
 use kwconform::report::Report;
 use kwconform::{kwctl, relay};
 
@@ -37,7 +38,8 @@ pub fn relay(args: RelayArgs) -> CliResult {
                 exit_codes::SUCCESS
             }
             HostResponse::Error(message) => {
-                eprintln!("{message}");
+                // What the guest receives: the host wraps its callback's failure.
+                eprintln!("{CALLBACK_FAILURE}{message}");
                 exit_codes::UNEXPECTED
             }
         });
@@ -46,7 +48,9 @@ pub fn relay(args: RelayArgs) -> CliResult {
     for (id, response) in responses {
         let (name, bytes) = match relay::relay(args.op, &response)? {
             HostResponse::Success(bytes) => (id, bytes),
-            HostResponse::Error(message) => (format!("{id}.host-error"), message.into_bytes()),
+            HostResponse::Error(message) => {
+                (format!("{id}.host-error"), format!("{CALLBACK_FAILURE}{message}").into_bytes())
+            }
         };
         match kwconform::fs::write_new(&out.join(&name), &bytes) {
             Ok(()) => written += 1,

@@ -132,7 +132,13 @@ pub fn merge(project: &Project, dirs: &[PathBuf], out: Option<PathBuf>) -> CliRe
             let path = dir.join("report.json");
             let bytes =
                 std::fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
-            serde_json::from_slice(&bytes)
+            let document: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+            // A shard is trusted only if it is a report of this kwconform's schema.
+            Report::validate(&document).map_err(|errors| {
+                format!("{} does not follow docs/report.schema.json: {}", path.display(), errors.join("; "))
+            })?;
+            serde_json::from_value(document)
                 .map_err(|e| format!("{} is not a kwconform report: {e}", path.display()))
         })
         .collect::<Result<Vec<Report>, String>>()?;
@@ -159,7 +165,8 @@ fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn st
         let (cases, skipped) = case::load_raw_dir(dir, op)?;
         for path in skipped {
             eprintln!(
-                "kwconform: skipped {} (not a response: see docs/case-format.md, raw folders)",
+                "kwconform: skipped {} (hidden, documentation, licence, fixture index or not a regular \
+                 file: see docs/case-format.md, raw folders)",
                 path.display()
             );
         }
