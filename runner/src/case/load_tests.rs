@@ -118,10 +118,15 @@ fn raw_folders_skip_only_the_documented_files() {
     write(dir.path(), "PROVENANCE.json", "{}");
     write(dir.path(), "README.md", "#");
     write(dir.path(), ".hidden/a.json", "{}");
+    write(dir.path(), "x/.swap", "{}");
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("x/link.json")).unwrap();
     let (cases, skipped) = load_raw_dir(dir.path(), Op::OciManifest).unwrap();
     let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["x/manifest.json", "x/notes.txt"]);
-    assert_eq!(skipped.len(), 2);
+    // Every skip is named: a hidden folder whole, a hidden file, a symbolic link.
+    let names: Vec<String> =
+        skipped.iter().map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
+    assert_eq!(names, [".hidden", "PROVENANCE.json", "README.md", "x/.swap", "x/link.json"]);
     assert_eq!(cases[1].response, HostResponse::Success(b"not json at all".to_vec()));
 }
 

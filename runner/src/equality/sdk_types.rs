@@ -99,7 +99,8 @@ impl SdkType {
 
 static STRING: SdkType = SdkType::String;
 
-// image-spec v1.1.1, specs-go/v1 (the release policy-sdk-go v0.11 to v0.13 use).
+// image-spec v1.1.1, specs-go/v1, as policy-sdk-go v0.12 and v0.13 use it (v1.1.0, which v0.11
+// uses, declares the same members).
 static PLATFORM: GoStruct = GoStruct {
     name: "Platform",
     members: &[
