@@ -38,7 +38,7 @@ impl Scratch {
     fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let cases = dir.path().join("cases");
-        copy_tree(&Project::this_checkout().cases_dir(), &cases);
+        common::copy_tree(&Project::this_checkout().cases_dir(), &cases);
         let reports = dir.path().join("reports");
         Scratch { _dir: dir, cases, reports }
     }
@@ -70,29 +70,8 @@ impl Scratch {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    assert!(Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap().success());
-    assert!(Command::new("chmod").args(["-R", "u+w"]).arg(to).status().unwrap().success());
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-}
-
-fn registry_source(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    std::fs::read_dir(home.join("registry").join("src"))
-        .unwrap()
-        .map(|index| index.unwrap().path().join(name))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| panic!("{name} is not in the cargo registry"))
-}
-
-fn go_module_source(module_at_version: &str) -> PathBuf {
-    let output = Command::new("go").args(["env", "GOMODCACHE"]).output().unwrap();
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()).join(module_at_version)
 }
 
 /// The README's steps on an untouched checkout, then on a copy with `edit` applied to
@@ -104,7 +83,7 @@ fn prerelease(flag: &str, pristine: &Path, file: &str, edit: (&str, &str), chang
     // Untouched: the first step passes, and the guest is named by SDK and semver,
     // with its provenance beside it.
     let untouched = dir.path().join("untouched");
-    copy_tree(pristine, &untouched);
+    common::copy_tree(pristine, &untouched);
     let scratch = Scratch::new();
     let first = scratch.step(&steps[0], flag, &untouched);
     assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
@@ -117,7 +96,7 @@ fn prerelease(flag: &str, pristine: &Path, file: &str, edit: (&str, &str), chang
 
     // A decoder change: the run fails and names what changed.
     let changed_copy = dir.path().join("changed");
-    copy_tree(pristine, &changed_copy);
+    common::copy_tree(pristine, &changed_copy);
     let path = changed_copy.join(file);
     let source = std::fs::read_to_string(&path).unwrap();
     assert!(source.contains(edit.0), "{file} no longer has {:?}", edit.0);
@@ -140,7 +119,7 @@ fn the_rust_sdk_pre_release_workflow() {
     common::guest_specs(); // puts the pinned SDK's sources in the cargo registry
     prerelease(
         "--rust-sdk",
-        &registry_source("kubewarden-policy-sdk-0.17.3"),
+        &common::registry_source("kubewarden-policy-sdk-0.17.3"),
         "src/host_capabilities/oci.rs",
         (
             "pub struct ManifestDigestResponse {\n",
@@ -156,7 +135,7 @@ fn the_go_sdk_pre_release_workflow() {
     common::guest_specs(); // puts the pinned SDK's sources in the Go module cache
     prerelease(
         "--go-sdk",
-        &go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"),
+        &common::go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"),
         "pkg/capabilities/oci/manifest_digest/types.go",
         ("`json:\"digest\"`", "`json:\"sha\"`"),
         "manifest_digest/shapes/sha256",

@@ -4,47 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use kwconform::guest::{Guest, SdkSource};
 use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits};
 
-/// A writable copy of a source tree (the module cache is read-only).
-fn copy_tree(from: &Path, to: &Path) {
-    assert!(Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap().success());
-    assert!(Command::new("chmod").args(["-R", "u+w"]).arg(to).status().unwrap().success());
-}
-
-fn registry_source(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    std::fs::read_dir(home.join("registry").join("src"))
-        .unwrap()
-        .map(|index| index.unwrap().path().join(name))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| panic!("{name} is not in the cargo registry"))
-}
-
-fn go_module_source(module_at_version: &str) -> PathBuf {
-    let output = Command::new("go").args(["env", "GOMODCACHE"]).output().unwrap();
-    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()).join(module_at_version)
-}
-
-/// What a guest built from `checkout` (no git history) says about it.
-fn checkout_source(checkout: &Path) -> SdkSource {
-    let SdkSource::Checkout { path, content_hash, git_describe } = describe_source(checkout) else {
-        unreachable!()
-    };
-    assert_eq!(path.as_deref(), Some(checkout.canonicalize().unwrap().to_str().unwrap()));
-    assert!(content_hash.as_ref().is_some_and(|h| h.len() == 64), "{content_hash:?}");
-    assert_eq!(git_describe, None);
-    SdkSource::Checkout { path, content_hash, git_describe }
-}
-
-fn describe_source(checkout: &Path) -> SdkSource {
+/// What a guest built from `checkout` (no git history) must say about where its SDK came from.
+fn expected_source(checkout: &Path) -> SdkSource {
     SdkSource::Checkout {
         path: Some(checkout.canonicalize().unwrap().display().to_string()),
         content_hash: Some(tree_sha256(checkout)),
@@ -80,16 +47,16 @@ fn guests_build_from_local_sdk_checkouts_and_are_cached() {
     let dir = tempfile::tempdir().unwrap();
 
     let rust_checkout = dir.path().join("rust-sdk");
-    copy_tree(&registry_source("kubewarden-policy-sdk-0.17.3"), &rust_checkout);
+    common::copy_tree(&common::registry_source("kubewarden-policy-sdk-0.17.3"), &rust_checkout);
     let rust = project
         .build_rust_guest_for(&SdkSpec::parse(rust_checkout.to_str().unwrap()), &mut std::io::stderr())
         .unwrap();
     let info = describe(&rust);
     assert_eq!((info.sdk.as_str(), info.sdk_version.as_str()), ("kubewarden-policy-sdk", "0.17.3"));
-    assert_eq!(info.sdk_source, Some(checkout_source(&rust_checkout)));
+    assert_eq!(info.sdk_source, Some(expected_source(&rust_checkout)));
 
     let go_checkout = dir.path().join("go-sdk");
-    copy_tree(&go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"), &go_checkout);
+    common::copy_tree(&common::go_module_source("github.com/kubewarden/policy-sdk-go@v0.13.1"), &go_checkout);
     let go = project
         .build_go_guest_for(&SdkSpec::parse(go_checkout.to_str().unwrap()), &mut std::io::stderr())
         .unwrap();
@@ -98,7 +65,7 @@ fn guests_build_from_local_sdk_checkouts_and_are_cached() {
         (info.sdk.as_str(), info.sdk_version.as_str()),
         ("github.com/kubewarden/policy-sdk-go", "v0.13.1")
     );
-    assert_eq!(info.sdk_source, Some(checkout_source(&go_checkout)));
+    assert_eq!(info.sdk_source, Some(expected_source(&go_checkout)));
 
     // The same checkout again: straight from the cache, the same module.
     let again = project

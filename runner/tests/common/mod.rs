@@ -74,3 +74,29 @@ pub fn run_expecting(case: &Case, wants: &[Want]) -> CaseResult {
 pub fn verdict_and_paths(result: &CaseResult) -> (Verdict, Vec<String>) {
     (result.comparison.verdict, result.comparison.diffs.iter().map(|d| d.path.clone()).collect())
 }
+
+/// A writable copy of a source tree (the cargo registry and Go module cache are read-only).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    use std::process::Command;
+    assert!(Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap().success());
+    assert!(Command::new("chmod").args(["-R", "u+w"]).arg(to).status().unwrap().success());
+}
+
+/// A crate's source as cargo unpacked it (`name` is `<crate>-<version>`).
+pub fn registry_source(name: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    std::fs::read_dir(home.join("registry").join("src"))
+        .unwrap()
+        .map(|index| index.unwrap().path().join(name))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| panic!("{name} is not in the cargo registry"))
+}
+
+/// A Go module's source in the module cache (`module@version`).
+pub fn go_module_source(module_at_version: &str) -> std::path::PathBuf {
+    let output = std::process::Command::new("go").args(["env", "GOMODCACHE"]).output().unwrap();
+    std::path::PathBuf::from(String::from_utf8(output.stdout).unwrap().trim()).join(module_at_version)
+}
