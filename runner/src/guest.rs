@@ -145,6 +145,18 @@ pub struct GuestRun {
     pub invocation: Invocation,
 }
 
+impl GuestRun {
+    /// Bounded excerpts of everything the guest controls, once compared (an SDK error
+    /// message is shown, never compared).
+    pub fn excerpt(&mut self) {
+        self.invocation.excerpt();
+        if let Outcome::Error { message } = &mut self.outcome {
+            let dropped = crate::excerpt::cut_str(message, crate::host::EXCERPT_BYTES);
+            *message = crate::excerpt::marked(std::mem::take(message), dropped);
+        }
+    }
+}
+
 impl Guest {
     /// Loads the module and asks it to describe itself.
     pub fn load(engine: &HostEngine, name: &str, path: &Path) -> Result<Guest, GuestLoadError> {
@@ -193,6 +205,18 @@ impl Guest {
 
     /// Runs one request: `op` on `image`, the host answering with `response`.
     pub fn run(&self, engine: &HostEngine, op: Op, image: &str, response: &HostResponse) -> GuestRun {
+        if !self.info.ops.iter().any(|o| o == op.name()) {
+            let failure = EngineFailure::NotOffered(op.name().to_string());
+            let invocation = Invocation {
+                result: Err(failure.clone()),
+                calls: Vec::new(),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                elapsed: Default::default(),
+                omitted: Default::default(),
+            };
+            return GuestRun { outcome: Outcome::EngineError(failure), invocation };
+        }
         let mut request =
             serde_json::to_vec(&serde_json::json!({ "image": image })).expect("a JSON object serialises");
         request.push(b'\n');
@@ -228,7 +252,7 @@ pub fn parse_result(bytes: &[u8]) -> Result<Outcome, String> {
         return Err("expected one result line, got several".into());
     }
     let result: ResultLine = serde_json::from_slice(line)
-        .map_err(|e| format!("result line is not valid: {e}: {}", String::from_utf8_lossy(line)))?;
+        .map_err(|e| format!("result line is not valid: {e}: {}", crate::excerpt::line(line, 256)))?;
     match (result.outcome.as_str(), result.view, result.error) {
         ("ok", Some(view), None) => Ok(Outcome::Ok { kind: result.kind, view }),
         ("error", None, Some(message)) if result.kind.is_none() => Ok(Outcome::Error { message }),

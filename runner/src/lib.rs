@@ -11,6 +11,7 @@
 pub mod case;
 pub mod compare;
 pub mod equality;
+pub mod excerpt;
 pub mod expectations;
 pub mod fs;
 pub mod fuzz;
@@ -33,4 +34,7 @@ pub mod exit_codes {
     /// Bad usage, bad case data, or a fault of the harness itself (a guest that does
     /// not build or load).
     pub const ERROR: i32 = 2;
+    /// Ctrl-C or SIGTERM stopped the run; the reports hold the cases finished, marked
+    /// partial (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: i32 = 130;
 }

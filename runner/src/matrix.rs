@@ -155,7 +155,7 @@ fn runner(guests: &[GuestSpec], module_cache: &Path) -> Result<Runner, MatrixErr
 impl Matrix {
     /// A self-contained HTML page: the pair table and the drift lists.
     pub fn html(&self) -> String {
-        let data = serde_json::to_string(self).expect("the matrix serialises").replace("</", "<\\/");
+        let data = crate::report::script_json(&serde_json::to_string(self).expect("the matrix serialises"));
         MATRIX_PAGE.replace("/*MATRIX*/", &data)
     }
 

@@ -1,5 +1,7 @@
 //! Executing cases against guests. Execution emits results; it never formats them.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::Digest as _;
@@ -44,6 +46,8 @@ pub struct RunResults {
     pub guests: Vec<GuestSummary>,
     pub results: Vec<CaseResult>,
     pub elapsed: Duration,
+    /// The run was stopped before every case ran: the results are the cases finished.
+    pub interrupted: bool,
 }
 
 /// Progress of a run, for whoever is watching.
@@ -58,6 +62,7 @@ pub struct Runner {
     guests: Vec<Guest>,
     summaries: Vec<GuestSummary>,
     expectations: Expectations,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// Why a set of guests cannot make a run: a run must compare something.
@@ -107,12 +112,18 @@ impl Runner {
             on_event(Event::GuestLoaded { guest: &summaries[summaries.len() - 1], elapsed });
             guests.push(guest);
         }
-        Ok(Runner { engine, guests, summaries, expectations: Expectations::default() })
+        Ok(Runner { engine, guests, summaries, expectations: Expectations::default(), stop: None })
     }
 
     /// Judges divergences against this list (by default, every divergence is unlisted).
     pub fn with_expectations(mut self, expectations: Expectations) -> Self {
         self.expectations = expectations;
+        self
+    }
+
+    /// [`Runner::run`] stops before the next case once `stop` is set (Ctrl-C).
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
         self
     }
 
@@ -140,11 +151,20 @@ impl Runner {
     pub fn run(&self, cases: &[Case], mut on_event: impl FnMut(Event<'_>)) -> RunResults {
         let started = Instant::now();
         let mut results = Vec::with_capacity(cases.len());
+        let stopped = || self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
         for (index, case) in cases.iter().enumerate() {
-            let result = self.run_case(case);
+            if stopped() {
+                break;
+            }
+            let mut result = self.run_case(case);
+            // What a run keeps of each case stays bounded (`repro` shows everything).
+            for (_, run) in &mut result.runs {
+                run.excerpt();
+            }
             on_event(Event::CaseFinished { index, total: cases.len(), result: &result });
             results.push(result);
         }
-        RunResults { guests: self.summaries.clone(), results, elapsed: started.elapsed() }
+        let interrupted = results.len() < cases.len();
+        RunResults { guests: self.summaries.clone(), results, elapsed: started.elapsed(), interrupted }
     }
 }

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kwconform::case::{HostResponse, Op};
-use kwconform::host::{Abi, Answer, EngineFailure, GuestModule, HostEngine, HostScript, Limits, ModuleError};
+use kwconform::host::{
+    Abi, Answer, EngineFailure, GuestModule, HostEngine, HostScript, Limit, Limits, ModuleError,
+};
 
 fn module(dir: &tempfile::TempDir, name: &str, wat: &str) -> PathBuf {
     let path = dir.path().join(name);
-    // The runner's wasmtime takes modules in the text format too.
-    std::fs::write(&path, wat).unwrap();
+    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
     path
 }
 
@@ -111,7 +112,7 @@ fn a_guest_that_never_returns_hits_the_deadline() {
         GuestModule::load(&engine, &module(&dir, "loop.wasm", &wapc_guest("(loop $l (br $l)) i32.const 1")))
             .unwrap();
     let invocation = guest.invoke(&engine, "oci_manifest", b"{}", script());
-    assert_eq!(invocation.result, Err(EngineFailure::Timeout));
+    assert_eq!(invocation.result, Err(EngineFailure::Limit(Limit::Timeout)));
     assert!(invocation.result.unwrap_err().is_runner_limit());
 }
 
@@ -124,7 +125,7 @@ fn outgrowing_the_memory_limit_is_reported_as_such() {
     let guest = GuestModule::load(&engine, &module(&dir, "grow.wasm", &wapc_guest(body))).unwrap();
     assert_eq!(
         guest.invoke(&engine, "oci_manifest", b"{}", script()).result,
-        Err(EngineFailure::MemoryLimit)
+        Err(EngineFailure::Limit(Limit::Memory))
     );
 }
 

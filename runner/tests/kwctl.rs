@@ -216,7 +216,7 @@ fn a_session_kwctl_wrote_replays_with_the_host_s_wrapping_applied_once() {
     let (files, _) = kwctl::import(&path).unwrap();
     let case_dir = dir.path().join("cases");
     for file in &files {
-        case::write_case_file(&case_dir.join(format!("{}.json", file.id)), file).unwrap();
+        case::write_case_file(&case_dir, &file.id, file).unwrap();
     }
     let cases = case::load_cases(&[case_dir]).unwrap();
     let failed = cases.iter().find(|c| matches!(c.response, HostResponse::Error(_))).unwrap();

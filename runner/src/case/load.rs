@@ -10,9 +10,9 @@ use walkdir::WalkDir;
 
 use super::model::{Case, CaseFile, HostResponse, Level, Op, Origin, ResponseSpec};
 
-/// A problem with one case file, located in it.
+/// A problem with one case file, located in it (line 0: the file as a whole).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", path.display())]
+#[error("{}{}: {message}", path.display(), if *line == 0 { String::new() } else { format!(":{line}:{column}") })]
 pub struct CaseError {
     pub path: PathBuf,
     pub line: usize,
@@ -73,6 +73,15 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
     });
     for entry in walk {
         match entry {
+            Ok(e) if is_case_file(&e) && !e.file_type().is_file() => errors.push(CaseError {
+                path: e.into_path(),
+                line: 0,
+                column: 0,
+                message:
+                    "not a regular file (a symbolic link, FIFO or device): case folders hold case files \
+                          themselves, never links to them"
+                        .into(),
+            }),
             Ok(e) if is_case_file(&e) => files.push(e.into_path()),
             Ok(_) => {}
             Err(e) => errors.push(CaseError {
@@ -86,31 +95,137 @@ fn case_files(root: &Path, errors: &mut Vec<CaseError>) -> Vec<PathBuf> {
     files
 }
 
-/// `*.json`, except the expectations list (`expectations.json`).
+/// `*.json` (any case), except the expectations list (`expectations.json`); folders
+/// are walked, not case files.
 fn is_case_file(entry: &walkdir::DirEntry) -> bool {
-    entry.file_type().is_file()
-        && entry.path().extension().is_some_and(|x| x == "json")
+    !entry.file_type().is_dir()
+        && entry.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("json"))
         && entry.file_name() != EXPECTATIONS_FILE_NAME
+}
+
+/// The members serde's messages say least about, checked first with messages that say
+/// what is wrong: the document's type, `op`, and `response`'s one form (`None`: the
+/// whole document). Values stay raw: numbers of any size are the SDKs' business. A
+/// document that is not even valid JSON is left to the full parse, which locates it.
+fn check_shape(text: &str) -> Result<(), (Option<&'static str>, String)> {
+    type RawMembers = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+    let members: RawMembers = match serde_json::from_str(text) {
+        Ok(members) => members,
+        Err(_) => {
+            let what = match text.trim_start().chars().next() {
+                Some('[') => "an array",
+                Some('"') => "a string",
+                Some('t' | 'f') => "a boolean",
+                Some('n') => "null",
+                Some('-' | '0'..='9') => "a number",
+                _ => return Ok(()),
+            };
+            return Err((None, format!("a case file is one JSON object, not {what}")));
+        }
+    };
+    if let Some(op) = members.get("op")
+        && serde_json::from_str::<String>(op.get()).ok().as_deref().and_then(Op::from_name).is_none()
+    {
+        let names: Vec<&str> = Op::ALL.iter().map(|o| o.name()).collect();
+        return Err((Some("op"), format!("op must be one of {}, got {}", names.join(", "), op.get())));
+    }
+    const FORMS: [&str; 5] = ["json", "text", "base64", "file", "host_error"];
+    if let Some(response) = members.get("response") {
+        let Ok(forms) = serde_json::from_str::<RawMembers>(response.get()) else {
+            let kind = serde_json::from_str::<serde_json::Value>(response.get())
+                .map_or("not an object", |v| json_type(&v));
+            return Err((
+                Some("response"),
+                format!("response must be an object with one of {}, got {kind}", FORMS.join(", ")),
+            ));
+        };
+        if let Some(unknown) = forms.keys().find(|k| !FORMS.contains(&k.as_str())) {
+            return Err((
+                Some("response"),
+                format!("unknown member {unknown:?} of response; use one of {}", FORMS.join(", ")),
+            ));
+        }
+        if forms.len() != 1 {
+            let given: Vec<&str> = forms.keys().map(String::as_str).collect();
+            let given = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
+            return Err((
+                Some("response"),
+                format!("response must have exactly one of {}, got {given}", FORMS.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The largest case file, response file or raw response kwconform reads: real
+/// manifests are kilobytes.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]: never a link, a FIFO or a
+/// device, which could hang the run, escape a folder or never end.
+pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.file_type().is_file() {
+        return Err(format!("{} is not a regular file (a symbolic link, FIFO or device)", path.display()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} has {} bytes, more than the {MAX_FILE_BYTES} kwconform reads",
+            path.display(),
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("{} grew past the {MAX_FILE_BYTES} bytes kwconform reads", path.display()));
+    }
+    Ok(bytes)
 }
 
 /// Parses and resolves one case file.
 pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CaseError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("failed to read the case file: {e}"),
-    })?;
+    let error = |message: String| CaseError { path: path.to_path_buf(), line: 0, column: 0, message };
+    let bytes = read_regular_file(path).map_err(|m| error(format!("failed to read the case file: {m}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| error(format!("the case file is not UTF-8: {e}")))?;
+    if text.starts_with('\u{feff}') {
+        return Err(CaseError {
+            line: 1,
+            column: 1,
+            ..error("the case file starts with a UTF-8 byte order mark; save it without one".into())
+        });
+    }
+    let at_key = |key: &str, message: String| {
+        let (line, column) = locate_key(&text, key);
+        CaseError { path: path.to_path_buf(), line, column, message }
+    };
+    if let Err((key, message)) = check_shape(&text) {
+        return Err(match key {
+            Some(key) => at_key(key, message),
+            None => CaseError { line: 1, column: 1, ..error(message) },
+        });
+    }
     let file: CaseFile = serde_json::from_str(&text).map_err(|e| CaseError {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
-    let at_key = |key: &str, message: String| {
-        let (line, column) = locate_key(&text, key);
-        CaseError { path: path.to_path_buf(), line, column, message }
-    };
     if let Err(message) = check_id(&file.id) {
         return Err(at_key("id", message));
     }
@@ -174,8 +289,10 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
             continue;
         }
         let path = entry.into_path();
-        let id = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        match std::fs::read(&path) {
+        // The id is the relative path, each segment made to follow the id rule.
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        let id = relative.iter().map(|s| id_segment(&s.to_string_lossy())).collect::<Vec<_>>().join("/");
+        match read_regular_file(&path) {
             Ok(bytes) => cases.push(Case {
                 description: format!("raw {op} response from {}", path.display()),
                 image: format!("kwconform.test/raw/{}:latest", id.to_lowercase().replace(['_', ' '], "-")),
@@ -198,6 +315,7 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
             }),
         }
     }
+    check_unique_ids(&cases, &mut errors);
     if errors.is_empty() { Ok((cases, skipped)) } else { Err(CaseErrors(errors)) }
 }
 
@@ -210,15 +328,32 @@ fn resolve_response(spec: &ResponseSpec, case_path: &Path) -> Result<HostRespons
                 .decode(b64)
                 .map_err(|e| format!("response.base64 is not standard base64: {e}"))?,
         ),
-        ResponseSpec::File(rel) => {
-            let path = case_path.parent().unwrap_or(Path::new(".")).join(rel);
-            HostResponse::Success(
-                std::fs::read(&path)
-                    .map_err(|e| format!("failed to read response.file {}: {e}", path.display()))?,
-            )
-        }
+        ResponseSpec::File(rel) => HostResponse::Success(read_response_file(case_path, rel)?),
         ResponseSpec::HostError(message) => HostResponse::Error(message.clone()),
     })
+}
+
+/// A response `file`: a relative path that stays inside the case file's folder, to a
+/// regular file of bounded size.
+fn read_response_file(case_path: &Path, rel: &Path) -> Result<Vec<u8>, String> {
+    use std::path::Component;
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) || rel.as_os_str().is_empty() {
+        return Err(format!(
+            "response.file {:?} must be a relative path inside the case file's folder (no `..`, no leading `/`)",
+            rel.display().to_string()
+        ));
+    }
+    let folder = case_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let path = folder.join(rel);
+    let (real_folder, real_path) = (std::fs::canonicalize(folder), std::fs::canonicalize(&path));
+    match (real_folder, real_path) {
+        (Ok(f), Ok(p)) if !p.starts_with(&f) => {
+            return Err(format!("response.file {} leads outside the case file's folder", path.display()));
+        }
+        (_, Err(e)) => return Err(format!("failed to read response.file {}: {e}", path.display())),
+        _ => {}
+    }
+    read_regular_file(&path).map_err(|m| format!("failed to read response.file: {m}"))
 }
 
 /// Removes the whitespace between JSON tokens, leaving every token as written.
@@ -279,8 +414,8 @@ fn check_unique_ids(cases: &[Case], errors: &mut Vec<CaseError>) {
     let mut seen: HashMap<&str, &Path> = HashMap::new();
     for case in cases {
         if let Some(first) = seen.insert(&case.id, &case.source) {
-            let text = std::fs::read_to_string(&case.source).unwrap_or_default();
-            let (line, column) = locate_key(&text, "id");
+            let text = read_regular_file(&case.source).unwrap_or_default();
+            let (line, column) = locate_key(&String::from_utf8_lossy(&text), "id");
             errors.push(CaseError {
                 path: case.source.clone(),
                 line,

@@ -14,4 +14,4 @@ pub use doc::{Doc, Step};
 pub use generate::document;
 pub use mutate::{EscapeForm, Kind, Mutation, NumberForm, apply, mutations};
 pub use oracle::{Class, Covered, Evaluation, IMAGE, evaluate};
-pub use save::{CLASS_TAG, case_path, save};
+pub use save::{CLASS_TAG, case_name, save};

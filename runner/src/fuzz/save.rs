@@ -12,11 +12,11 @@ use crate::fs::WriteError;
 /// The tag that records a saved case's class, so later runs know it is covered.
 pub const CLASS_TAG: &str = "fuzz-class:";
 
-/// Where and under which id a class's case is saved: `<out>/<op>/<class>.json`,
-/// id `fuzz/<op>/<class>`.
-pub fn case_path(out: &Path, class: &Class) -> (String, PathBuf) {
-    let id = format!("fuzz/{}/{}", class.op.name(), class.id());
-    (id, out.join(class.op.name()).join(format!("{}.json", class.id())))
+/// Under which id and name a class's case is saved: `<out>/<op>/<class>.json`, id
+/// `fuzz/<op>/<class>`.
+pub fn case_name(class: &Class) -> (String, String) {
+    let name = format!("{}/{}", class.op.name(), class.id());
+    (format!("fuzz/{name}"), name)
 }
 
 /// Writes the case atomically; `Ok(None)` when a file for the class is already there
@@ -27,7 +27,7 @@ pub fn save(
     bytes: &[u8],
     found_by: &str,
 ) -> Result<Option<(String, PathBuf)>, WriteError> {
-    let (id, path) = case_path(out, class);
+    let (id, name) = case_name(class);
     let response = ResponseSpec::inline(&HostResponse::Success(bytes.to_vec()));
     let guests =
         class.outcomes.iter().map(|(guest, outcome)| (guest.clone(), expectation(outcome))).collect();
@@ -44,7 +44,7 @@ pub fn save(
         level: Level::Required,
         expect: Some(Expect { guests }),
     };
-    Ok(write_case_file(&path, &file)?.then_some((id, path)))
+    Ok(write_case_file(out, &name, &file)?.map(|path| (id, path)))
 }
 
 /// `ok/image` → outcome ok, kind image; `engine-error/trap` → engine-error.

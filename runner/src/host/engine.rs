@@ -1,4 +1,5 @@
-//! The wasmtime engine the runner hosts guests in, with its per-case limits.
+//! The wasmtime engine the runner hosts guests in, with its per-case limits and the
+//! cache of compiled modules.
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -9,27 +10,10 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, Module};
 
+use super::limits::Limits;
+
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
-
-/// Per-invocation limits. Hitting one makes the result inconclusive, not a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall-clock budget of one guest invocation, enforced by epoch interruption. A
-    /// guest blocked inside a host call or `poll_oneoff` is only stopped when it
-    /// returns to wasm.
-    pub timeout: Duration,
-    /// Linear memory one guest instance may grow to.
-    pub memory_bytes: usize,
-    /// Bytes one invocation may write to stdout, and separately to stderr.
-    pub output_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { timeout: Duration::from_secs(10), memory_bytes: 512 << 20, output_bytes: 16 << 20 }
-    }
-}
 
 /// A wasmtime engine with epoch interruption and the thread that drives the epoch.
 pub struct HostEngine {
@@ -118,7 +102,7 @@ impl HostEngine {
     /// Compiles a module, or loads it from the module cache.
     pub(super) fn compile(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Module> {
         let Some(dir) = &self.module_cache else {
-            return Module::new(&self.engine, bytes);
+            return Module::from_binary(&self.engine, bytes);
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -130,7 +114,7 @@ impl HostEngine {
                 return Ok(module);
             }
         }
-        let module = Module::new(&self.engine, bytes)?;
+        let module = Module::from_binary(&self.engine, bytes)?;
         // The cache is an optimisation: failing to fill it is not an error.
         let _ = module.serialize().map(|bytes| crate::fs::write_atomically(&path, &bytes));
         Ok(module)

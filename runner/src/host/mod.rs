@@ -7,9 +7,11 @@
 
 mod calls;
 mod engine;
+mod limits;
 mod memory;
 mod state;
 mod stdio;
+mod virtual_time;
 mod wapc;
 mod wapc_provider;
 mod wasi_cli;
@@ -23,7 +25,8 @@ use wasmtime::{InstancePre, Linker, Module, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
-pub use engine::{EngineSetupError, HostEngine, Limits, WapcHostFlavour};
+pub use engine::{EngineSetupError, HostEngine, WapcHostFlavour};
+pub use limits::{Limit, Limits, markdown_table as limits_markdown_table};
 use state::HostState;
 
 /// The host ABI a guest module speaks.
@@ -49,10 +52,8 @@ impl fmt::Display for Abi {
 /// everything else is the guest's doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EngineFailure {
-    /// The invocation ran past [`Limits::timeout`].
-    Timeout,
-    /// The guest needed more than [`Limits::memory_bytes`].
-    MemoryLimit,
+    /// The guest hit one of the runner's caps ([`Limits`]): nothing is proven.
+    Limit(Limit),
     /// A wasm trap: a panic compiled to `unreachable`, a bad pointer passed to the host…
     Trap(String),
     /// A WASI command exited with a non-zero code (a Go panic exits with 2).
@@ -63,24 +64,26 @@ pub enum EngineFailure {
     Protocol(String),
     /// The module could not be instantiated.
     Instantiate(String),
+    /// The guest's `describe` does not offer the operation: nothing to compare.
+    NotOffered(String),
 }
 
 impl EngineFailure {
     /// Failures of the runner's own making, which prove nothing about the guest.
     pub fn is_runner_limit(&self) -> bool {
-        matches!(self, EngineFailure::Timeout | EngineFailure::MemoryLimit)
+        matches!(self, EngineFailure::Limit(_) | EngineFailure::NotOffered(_))
     }
 
     /// A short stable name for reports.
     pub fn kind(&self) -> &'static str {
         match self {
-            EngineFailure::Timeout => "timeout",
-            EngineFailure::MemoryLimit => "memory-limit",
+            EngineFailure::Limit(limit) => limit.name(),
             EngineFailure::Trap(_) => "trap",
             EngineFailure::Exit { .. } => "exit",
             EngineFailure::GuestError(_) => "guest-error",
             EngineFailure::Protocol(_) => "protocol",
             EngineFailure::Instantiate(_) => "instantiate",
+            EngineFailure::NotOffered(_) => "not-offered",
         }
     }
 }
@@ -88,13 +91,17 @@ impl EngineFailure {
 impl fmt::Display for EngineFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EngineFailure::Timeout => f.write_str("timeout: the guest ran past its deadline"),
-            EngineFailure::MemoryLimit => f.write_str("memory-limit: the guest outgrew its memory limit"),
+            EngineFailure::Limit(limit) => {
+                write!(f, "{limit}: the guest hit the runner's cap on {}", limit.what())
+            }
             EngineFailure::Trap(m) => write!(f, "trap: {m}"),
             EngineFailure::Exit { code } => write!(f, "exit: the guest exited with code {code}"),
             EngineFailure::GuestError(m) => write!(f, "guest-error: {m}"),
             EngineFailure::Protocol(m) => write!(f, "protocol: {m}"),
             EngineFailure::Instantiate(m) => write!(f, "instantiate: {m}"),
+            EngineFailure::NotOffered(op) => {
+                write!(f, "not-offered: the guest's describe does not offer {op}")
+            }
         }
     }
 }
@@ -109,6 +116,43 @@ pub struct Invocation {
     /// stderr, plus waPC `__console_log` lines.
     pub stderr: Vec<u8>,
     pub elapsed: Duration,
+    /// What [`Invocation::excerpt`] left out.
+    pub omitted: Omitted,
+}
+
+/// How much guest output a stored result keeps; all of it is a `kwconform repro` away.
+pub const EXCERPT_BYTES: usize = 4 << 10;
+/// How many host calls a stored result keeps.
+pub const EXCERPT_CALLS: usize = 32;
+
+/// What an excerpt left out, so reports can say so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Omitted {
+    pub stdout_bytes: usize,
+    pub stderr_bytes: usize,
+    pub calls: usize,
+    /// Bytes of the kept calls' payloads and answers.
+    pub call_bytes: usize,
+}
+
+impl Invocation {
+    /// Cuts the guest-controlled output down to bounded excerpts, once its comparison is
+    /// done: what a run keeps of a case does not grow with what the guest wrote.
+    pub fn excerpt(&mut self) {
+        self.omitted.stdout_bytes += crate::excerpt::cut(&mut self.stdout, EXCERPT_BYTES);
+        self.omitted.stderr_bytes += crate::excerpt::cut(&mut self.stderr, EXCERPT_BYTES);
+        if self.calls.len() > EXCERPT_CALLS {
+            self.omitted.calls += self.calls.len() - EXCERPT_CALLS;
+            self.calls.truncate(EXCERPT_CALLS);
+        }
+        for call in &mut self.calls {
+            self.omitted.call_bytes += crate::excerpt::cut(&mut call.payload, EXCERPT_BYTES);
+            self.omitted.call_bytes += match &mut call.answer {
+                Answer::Success(bytes) => crate::excerpt::cut(bytes, EXCERPT_BYTES),
+                Answer::Error(text) => crate::excerpt::cut_str(text, EXCERPT_BYTES),
+            };
+        }
+    }
 }
 
 /// A failure inside an ABI, before it is classified against the store's state.
@@ -144,8 +188,10 @@ pub enum ModuleError {
     },
     #[error("guest module {} speaks no known host ABI: it imports neither `wapc` functions (waPC) nor `host.call` (Kubewarden WASI-CLI); its imports are: {imports}", path.display())]
     UnknownAbi { path: PathBuf, imports: String },
-    #[error("guest module {} imports both `wapc` functions and `host.call`; it must speak one ABI", path.display())]
-    AmbiguousAbi { path: PathBuf },
+    #[error("guest module {} imports both `wapc` functions and `host.call`; it must speak one ABI; its imports are: {imports}", path.display())]
+    AmbiguousAbi { path: PathBuf, imports: String },
+    #[error("guest module {} is not a WebAssembly module: {what}", path.display())]
+    NotWasm { path: PathBuf, what: &'static str },
     #[error("failed to link guest module {} for the {abi} ABI", path.display())]
     Link {
         path: PathBuf,
@@ -177,6 +223,16 @@ enum Linked {
 impl GuestModule {
     pub fn load(engine: &HostEngine, path: &Path) -> Result<Self, ModuleError> {
         let bytes = std::fs::read(path).map_err(|source| ModuleError::Read { path: path.into(), source })?;
+        if !bytes.starts_with(b"\0asm") {
+            let what = match bytes.first() {
+                None => "the file is empty",
+                Some(b'(') => {
+                    "it is text (the WebAssembly text format is not accepted: build a binary module)"
+                }
+                Some(_) => "it does not start with the WebAssembly magic number \\0asm",
+            };
+            return Err(ModuleError::NotWasm { path: path.into(), what });
+        }
         let sha256 = hex(&Sha256::digest(&bytes));
         let module = engine
             .compile(&bytes, &sha256)
@@ -198,6 +254,7 @@ impl GuestModule {
         }
         let mut linker = Linker::new(engine.engine());
         let linked = wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .and_then(|()| virtual_time::add_to_linker(&mut linker))
             .and_then(|()| match abi {
                 Abi::Wapc => wapc::add_to_linker(&mut linker),
                 Abi::WasiCli => wasi_cli::add_to_linker(&mut linker),
@@ -229,6 +286,7 @@ impl GuestModule {
                     stdout: Vec::new(),
                     stderr: Vec::new(),
                     elapsed: started.elapsed(),
+                    omitted: Omitted::default(),
                 };
             }
         };
@@ -239,21 +297,27 @@ impl GuestModule {
         };
         let mut store = state::new_store(engine, &argv, stdin, script);
         let result = match pre.instantiate(&mut store) {
-            Err(e) => Err(EngineFailure::Instantiate(chain(&e))),
+            // A start function that loops, or a memory or table larger than the caps, is
+            // the runner's limit, whenever it is hit.
+            Err(e) => Err(match classify(Failure::Engine(e), store.data()) {
+                EngineFailure::Trap(message) => EngineFailure::Instantiate(message),
+                other => other,
+            }),
             Ok(instance) => match self.abi {
                 Abi::Wapc => wapc::invoke(&mut store, instance, operation, payload),
                 Abi::WasiCli => wasi_cli::invoke(&mut store, instance),
             }
             .map_err(|failure| classify(failure, store.data())),
         };
-        let mut stderr = store.data().stderr.contents().to_vec();
+        let mut stderr = store.data().stderr.contents();
         stderr.extend_from_slice(wapc::console(&store));
         Invocation {
             result,
             calls: store.data_mut().take_calls(),
-            stdout: store.data().stdout.contents().to_vec(),
+            stdout: store.data().stdout.contents(),
             stderr,
             elapsed: started.elapsed(),
+            omitted: Omitted::default(),
         }
     }
 }
@@ -262,13 +326,32 @@ fn classify(failure: Failure, state: &HostState) -> EngineFailure {
     match failure {
         Failure::GuestError(m) => EngineFailure::GuestError(m),
         Failure::Protocol(m) => EngineFailure::Protocol(m),
-        Failure::Engine(_) if state.limiter.hit => EngineFailure::MemoryLimit,
-        Failure::Engine(e) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => EngineFailure::Timeout,
+        Failure::Engine(e) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+            EngineFailure::Limit(Limit::Timeout)
+        }
+        Failure::Engine(e) if let Some(hit) = limit_hit(&e) => EngineFailure::Limit(hit),
+        // An output cap, whatever error the WASI layer turned it into.
+        Failure::Engine(_) if state.stdout.overflowed() => EngineFailure::Limit(Limit::Result),
+        Failure::Engine(_) if state.stderr.overflowed() => EngineFailure::Limit(Limit::Stderr),
         Failure::Engine(e) => match e.downcast_ref::<I32Exit>() {
             Some(exit) => EngineFailure::Exit { code: exit.0 },
             None => EngineFailure::Trap(chain(&e)),
         },
     }
+}
+
+fn list(imports: &[(String, String)]) -> String {
+    if imports.is_empty() {
+        return "(none)".into();
+    }
+    imports.iter().map(|(m, n)| format!("{m}.{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The cap behind an error, wherever in its chain.
+fn limit_hit(e: &wasmtime::Error) -> Option<Limit> {
+    e.downcast_ref::<limits::LimitHit>()
+        .or_else(|| e.chain().find_map(|c| c.downcast_ref::<limits::LimitHit>()))
+        .map(|hit| hit.0)
 }
 
 fn detect_abi(module: &Module, path: &Path) -> Result<Abi, ModuleError> {
@@ -279,15 +362,8 @@ fn detect_abi(module: &Module, path: &Path) -> Result<Abi, ModuleError> {
     match (wapc, wasi_cli) {
         (true, false) => Ok(Abi::Wapc),
         (false, true) => Ok(Abi::WasiCli),
-        (true, true) => Err(ModuleError::AmbiguousAbi { path: path.into() }),
-        (false, false) => Err(ModuleError::UnknownAbi {
-            path: path.into(),
-            imports: if imports.is_empty() {
-                "(none)".into()
-            } else {
-                imports.iter().map(|(m, n)| format!("{m}.{n}")).collect::<Vec<_>>().join(", ")
-            },
-        }),
+        (true, true) => Err(ModuleError::AmbiguousAbi { path: path.into(), imports: list(&imports) }),
+        (false, false) => Err(ModuleError::UnknownAbi { path: path.into(), imports: list(&imports) }),
     }
 }
 

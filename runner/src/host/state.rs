@@ -1,32 +1,46 @@
-//! The per-invocation store state both ABIs share: WASI with captured stdio, the
-//! memory limiter, the host script and the log of host calls.
+//! The per-invocation store state both ABIs share: WASI with captured, capped stdio and
+//! virtual time, the resource limiter, the host script and the log of host calls. Every
+//! cap a guest can hit is enforced here or in the ABI modules, and stops the guest with
+//! a [`LimitHit`].
 
 use std::time::Instant;
 
 use wasmtime::{Caller, Linker, ResourceLimiter, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::calls::{Answer, HostCall, HostScript};
 use super::engine::HostEngine;
+use super::limits::{Limit, LimitHit, Limits};
 use super::memory;
-use super::stdio::ReplaceableStdin;
+use super::stdio::{CappedOutput, ReplaceableStdin};
+use super::virtual_time::VirtualClock;
 use super::wapc::WapcState;
 
 pub struct HostState {
     pub(super) wasi: WasiP1Ctx,
-    pub(super) limiter: MemoryLimiter,
+    pub(super) limiter: Limiter,
     pub(super) stdin: ReplaceableStdin,
-    pub(super) stdout: MemoryOutputPipe,
-    pub(super) stderr: MemoryOutputPipe,
+    pub(super) stdout: CappedOutput,
+    pub(super) stderr: CappedOutput,
+    pub(super) clock: VirtualClock,
     pub(super) wapc: WapcState,
+    pub(super) limits: Limits,
     script: HostScript,
     calls: Vec<HostCall>,
+    call_bytes: usize,
     started: Instant,
 }
 
 impl HostState {
+    /// Stops the guest once its wall-clock budget is spent: every host function checks.
+    pub(super) fn check_deadline(&self) -> wasmtime::Result<()> {
+        if self.started.elapsed() >= self.limits.timeout {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Timeout)));
+        }
+        Ok(())
+    }
+
     /// Answers a host call from the script and records it.
     fn host_call(
         &mut self,
@@ -45,6 +59,18 @@ impl HostState {
             at: self.started.elapsed(),
         });
         answer
+    }
+
+    /// Takes `bytes` from the host-call budget before they are copied out of the guest.
+    fn spend_on_calls(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        if self.calls.len() >= self.limits.host_calls {
+            return Err(wasmtime::Error::new(LimitHit(Limit::HostCalls)));
+        }
+        self.call_bytes = self.call_bytes.saturating_add(bytes);
+        if self.call_bytes > self.limits.host_call_bytes {
+            return Err(wasmtime::Error::new(LimitHit(Limit::HostCallBytes)));
+        }
+        Ok(())
     }
 
     pub(super) fn take_calls(&mut self) -> Vec<HostCall> {
@@ -74,6 +100,10 @@ pub(super) fn define_host_call(
               ptr: i32,
               len: i32|
               -> wasmtime::Result<i32> {
+            let state = caller.data_mut();
+            state.check_deadline()?;
+            let total = [bd_len, ns_len, op_len, len].iter().map(|&n| n as u32 as usize).sum();
+            state.spend_on_calls(total)?;
             let binding = memory::read_string(&mut caller, bd_ptr, bd_len)?;
             let namespace = memory::read_string(&mut caller, ns_ptr, ns_len)?;
             let operation = memory::read_string(&mut caller, op_ptr, op_len)?;
@@ -86,7 +116,8 @@ pub(super) fn define_host_call(
     Ok(())
 }
 
-/// A fresh store: no preopened directories, no environment, no network, stdio captured.
+/// A fresh store: no preopened directories, no environment, no network, stdio captured
+/// and capped, a virtual clock.
 pub(super) fn new_store(
     engine: &HostEngine,
     argv: &[&str],
@@ -96,26 +127,32 @@ pub(super) fn new_store(
     let limits = engine.limits();
     let stdin_stream = ReplaceableStdin::default();
     stdin_stream.replace(stdin);
-    let stdout = MemoryOutputPipe::new(limits.output_bytes);
-    let stderr = MemoryOutputPipe::new(limits.output_bytes);
+    let stdout = CappedOutput::new(limits.result_bytes, Limit::Result);
+    let stderr = CappedOutput::new(limits.stderr_bytes, Limit::Stderr);
+    let clock = VirtualClock::new();
     let wasi = WasiCtxBuilder::new()
         .args(argv)
         .stdin(stdin_stream.clone())
         .stdout(stdout.clone())
         .stderr(stderr.clone())
+        .wall_clock(clock.clone())
+        .monotonic_clock(clock.clone())
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build_p1();
     let state = HostState {
         wasi,
-        limiter: MemoryLimiter { limit: limits.memory_bytes, hit: false },
+        limiter: Limiter::new(&limits),
         stdin: stdin_stream,
         stdout,
         stderr,
+        clock,
         wapc: WapcState::default(),
+        limits,
         script,
         calls: Vec::new(),
+        call_bytes: 0,
         started: Instant::now(),
     };
     let mut store = Store::new(engine.engine(), state);
@@ -125,21 +162,79 @@ pub(super) fn new_store(
     store
 }
 
-/// Caps linear memory and remembers whether the cap was hit, so that a guest failing
-/// after a refused `memory.grow` is reported as a runner limit, not as a guest fault.
-pub(super) struct MemoryLimiter {
-    limit: usize,
-    pub(super) hit: bool,
+/// Caps all linear memories of an instance together, and all its tables together. A
+/// growth past a cap stops the guest there (`memory.grow` traps instead of returning
+/// -1), so the failure is the runner's limit whatever the guest would have done next.
+pub(super) struct Limiter {
+    memory_cap: usize,
+    table_cap: usize,
+    memory: usize,
+    tables: usize,
+    /// The last growth counted, undone if the engine then fails it.
+    pending: usize,
 }
 
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _: usize, desired: usize, _: Option<usize>) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.limit;
-        self.hit |= !allowed;
-        Ok(allowed)
+impl Limiter {
+    fn new(limits: &Limits) -> Limiter {
+        Limiter {
+            memory_cap: limits.memory_bytes,
+            table_cap: limits.table_elements,
+            memory: 0,
+            tables: 0,
+            pending: 0,
+        }
     }
 
-    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmtime::Result<bool> {
+    fn grow(
+        total: &mut usize,
+        pending: &mut usize,
+        cap: usize,
+        by: usize,
+        limit: Limit,
+    ) -> wasmtime::Result<bool> {
+        let grown = total.saturating_add(by);
+        if grown > cap {
+            return Err(wasmtime::Error::new(LimitHit(limit)));
+        }
+        *total = grown;
+        *pending = by;
         Ok(true)
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // Beyond the memory's own maximum, the growth fails the ordinary way (-1).
+        if max.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        Limiter::grow(&mut self.memory, &mut self.pending, self.memory_cap, desired - current, Limit::Memory)
+    }
+
+    fn memory_grow_failed(&mut self, _: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory -= std::mem::take(&mut self.pending);
+        Ok(())
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if max.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        Limiter::grow(&mut self.tables, &mut self.pending, self.table_cap, desired - current, Limit::Table)
+    }
+
+    fn table_grow_failed(&mut self, _: wasmtime::Error) -> wasmtime::Result<()> {
+        self.tables -= std::mem::take(&mut self.pending);
+        Ok(())
     }
 }

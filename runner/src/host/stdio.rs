@@ -1,4 +1,5 @@
-//! A WASI stdin whose contents the host replaces at every host call.
+//! The guest's stdio: a stdin whose contents the host replaces at every host call, and
+//! capped stdout and stderr.
 //!
 //! The `host.call` ABI (WASI-CLI) hands the guest its answer through stdin. wasmtime's
 //! `MemoryInputPipe` cannot be refilled and the default stream adapter stops for good
@@ -12,8 +13,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use wasmtime_wasi::cli::{IsTerminal, StdinStream};
-use wasmtime_wasi::p2::{InputStream, Pollable, StreamError, StreamResult};
+use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
+use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
+
+use super::limits::{Limit, LimitHit};
 
 #[derive(Clone, Default)]
 pub struct ReplaceableStdin(Arc<Mutex<Bytes>>);
@@ -22,6 +25,11 @@ impl ReplaceableStdin {
     /// Drops whatever the guest has not read and offers `contents` instead.
     pub fn replace(&self, contents: Vec<u8>) {
         *self.buffer() = Bytes::from(contents);
+    }
+
+    /// Bytes the guest has not read yet.
+    pub fn len(&self) -> usize {
+        self.buffer().len()
     }
 
     fn buffer(&self) -> MutexGuard<'_, Bytes> {
@@ -73,6 +81,103 @@ impl tokio::io::AsyncRead for ReplaceableStdin {
         let n = out.remaining().min(buffer.len());
         out.put_slice(&buffer[..n]);
         buffer.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A stdout or stderr that keeps at most `capacity` bytes. A write beyond it keeps what
+/// fits, remembers the overflow, and stops the guest (a trap the store classifies as the
+/// runner's cap, not as the guest's fault).
+#[derive(Clone)]
+pub struct CappedOutput {
+    capacity: usize,
+    limit: Limit,
+    state: Arc<Mutex<(Vec<u8>, bool)>>,
+}
+
+impl CappedOutput {
+    pub fn new(capacity: usize, limit: Limit) -> Self {
+        CappedOutput { capacity, limit, state: Arc::default() }
+    }
+
+    /// What the guest wrote, up to the cap.
+    pub fn contents(&self) -> Vec<u8> {
+        self.lock().0.clone()
+    }
+
+    /// Whether the guest tried to write more than the cap.
+    pub fn overflowed(&self) -> bool {
+        self.lock().1
+    }
+
+    fn lock(&self) -> MutexGuard<'_, (Vec<u8>, bool)> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends what fits; the number of bytes taken.
+    fn append(&self, bytes: &[u8]) -> usize {
+        let mut state = self.lock();
+        let room = self.capacity - state.0.len();
+        let taken = bytes.len().min(room);
+        state.0.extend_from_slice(&bytes[..taken]);
+        state.1 |= taken < bytes.len();
+        taken
+    }
+}
+
+impl IsTerminal for CappedOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for CappedOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for CappedOutput {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for CappedOutput {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        if self.append(&bytes) < bytes.len() {
+            return Err(StreamError::Trap(wasmtime::Error::new(LimitHit(self.limit))));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        // Always writable: a write past the cap is how the overflow is noticed.
+        Ok(64 << 10)
+    }
+}
+
+impl tokio::io::AsyncWrite for CappedOutput {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let taken = self.append(buf);
+        if taken < buf.len() && taken == 0 {
+            return Poll::Ready(Err(io::Error::other("output beyond the runner's cap")));
+        }
+        Poll::Ready(Ok(taken))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }

@@ -2,8 +2,10 @@
 //! `__guest_call` export.
 
 use wasmtime::{Caller, Instance, Linker, Store};
+use wasmtime_wasi::I32Exit;
 
 use super::calls::Answer;
+use super::limits::{Limit, LimitHit};
 use super::memory;
 use super::state::{self, HostState};
 use super::{Failure, finish_start};
@@ -60,24 +62,41 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
         "wapc",
         "__guest_response",
         |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
-            let bytes = memory::read(&mut caller, ptr, len)?;
+            let bytes = read_answer(&mut caller, ptr, len)?;
             caller.data_mut().wapc.guest_response = Some(bytes);
             Ok(())
         },
     )?;
     linker.func_wrap("wapc", "__guest_error", |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
-        let bytes = memory::read(&mut caller, ptr, len)?;
+        let bytes = read_answer(&mut caller, ptr, len)?;
         caller.data_mut().wapc.guest_error = Some(bytes);
         Ok(())
     })?;
     linker.func_wrap("wapc", "__console_log", |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
-        let bytes = memory::read(&mut caller, ptr, len)?;
+        let state = caller.data();
+        state.check_deadline()?;
+        // The cap is checked before anything is copied out of the guest.
+        let room = state.limits.console_bytes.saturating_sub(state.wapc.console.len());
+        let wanted = len as u32 as usize + 1;
+        let bytes = memory::read(&mut caller, ptr, (wanted.min(room).saturating_sub(1)) as i32)?;
         let console = &mut caller.data_mut().wapc.console;
         console.extend_from_slice(&bytes);
+        if wanted > room {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Console)));
+        }
         console.push(b'\n');
         Ok(())
     })?;
     Ok(())
+}
+
+/// The guest's answer, refused past the result cap before it is copied.
+fn read_answer(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+    caller.data().check_deadline()?;
+    if len as u32 as usize > caller.data().limits.result_bytes {
+        return Err(wasmtime::Error::new(LimitHit(Limit::Result)));
+    }
+    memory::read(caller, ptr, len)
 }
 
 /// Starts the module the way waPC hosts do, plus `_initialize` for reactors (Go
@@ -101,9 +120,16 @@ pub(super) fn invoke(
     let state = &mut store.data_mut().wapc;
     state.operation = operation.as_bytes().to_vec();
     state.request = payload.to_vec();
-    let status = guest_call
-        .call(&mut *store, (operation.len() as i32, payload.len() as i32))
-        .map_err(Failure::Engine)?;
+    let status = match guest_call.call(&mut *store, (operation.len() as i32, payload.len() as i32)) {
+        Ok(status) => status,
+        // Exiting with 0 is a normal end for a WASI program: its answer stands, if it gave one.
+        Err(e) if e.downcast_ref::<I32Exit>().is_some_and(|exit| exit.0 == 0) => {
+            return store.data_mut().wapc.guest_response.take().ok_or_else(|| {
+                Failure::Protocol("the guest exited with code 0 inside __guest_call without answering".into())
+            });
+        }
+        Err(e) => return Err(Failure::Engine(e)),
+    };
     let state = &mut store.data_mut().wapc;
     match (status, state.guest_response.take(), state.guest_error.take()) {
         (1, Some(response), _) => Ok(response),

@@ -20,6 +20,7 @@ use wasmtime_provider::{
 use super::EngineFailure;
 use super::calls::{Answer, HostCall, HostScript};
 use super::engine::HostEngine;
+use super::limits::Limit;
 
 /// What wasmtime-provider reports when an epoch deadline interrupts a call, and the
 /// part of an initialisation failure that says the same (policy-evaluator matches both).
@@ -34,7 +35,7 @@ pub(super) fn link(engine: &HostEngine, module: &Module) -> Result<WasmtimeEngin
         .module(module.clone())
         .enable_resource_limits(ResourceLimits {
             max_memory_size: Some(limits.memory_bytes),
-            max_table_elements: None,
+            max_table_elements: Some(limits.table_elements),
         })
         .build_pre()
         .map_err(|e| e.to_string())
@@ -93,8 +94,8 @@ pub(super) fn invoke(
 /// The wapc crate's errors, as the runner's failure kinds.
 fn classify(error: WapcError) -> EngineFailure {
     match error {
-        WapcError::GuestCallFailure(m) if m == CALL_INTERRUPTED => EngineFailure::Timeout,
-        WapcError::InitFailed(m) if m.contains(INIT_INTERRUPTED) => EngineFailure::Timeout,
+        WapcError::GuestCallFailure(m) if m == CALL_INTERRUPTED => EngineFailure::Limit(Limit::Timeout),
+        WapcError::InitFailed(m) if m.contains(INIT_INTERRUPTED) => EngineFailure::Limit(Limit::Timeout),
         // A guest's `__guest_error`, and any trap during the call (the provider turns
         // both into the guest error text).
         WapcError::GuestCallFailure(m) => EngineFailure::GuestError(m),

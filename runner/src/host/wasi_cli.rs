@@ -24,5 +24,5 @@ pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
 pub(super) fn invoke(store: &mut Store<HostState>, instance: Instance) -> Result<Vec<u8>, Failure> {
     let start = instance.get_typed_func::<(), ()>(&mut *store, "_start").map_err(Failure::Engine)?;
     finish_start(start.call(&mut *store, ()))?;
-    Ok(store.data().stdout.contents().to_vec())
+    Ok(store.data().stdout.contents())
 }

@@ -8,9 +8,18 @@ use super::model::Report;
 
 pub fn html(report: &Report) -> String {
     let data = serde_json::to_string(report).expect("the report model serialises");
-    // The data sits in a <script> element: "</" must not close it.
-    let data = data.replace("</", "<\\/");
-    TEMPLATE.replace("/*REPORT*/", &data)
+    TEMPLATE.replace("/*REPORT*/", &script_json(&data))
+}
+
+/// JSON that is inert inside a `<script>` element whatever its strings hold: `<`, `>`
+/// and `&` only occur inside JSON strings, where `\u003c`, `\u003e` and `\u0026` mean the
+/// same, so no `</script>`, `<!--` or `<script` survives; U+2028 and U+2029 too.
+pub fn script_json(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 const TEMPLATE: &str = r##"<!DOCTYPE html>

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::model::{Counts, Report, ResultEntry};
+use crate::excerpt::shown;
 use crate::expectations::Judgement;
 
 pub fn markdown(report: &Report) -> String {
@@ -16,7 +17,7 @@ pub fn markdown(report: &Report) -> String {
     let guests: Vec<String> = report
         .guests
         .iter()
-        .map(|g| format!("`{}`: {} {} ({})", g.name, g.sdk, g.sdk_version, g.abi))
+        .map(|g| format!("{}: {} {} ({})", code(&g.name), text(&g.sdk), text(&g.sdk_version), g.abi))
         .collect();
     let _ = writeln!(md, "Guests: {}\n", guests.join(", "));
     md.push_str("| op | cases | agree | diverge | crash | inconclusive | expected | unexpected |\n");
@@ -40,10 +41,10 @@ pub fn markdown(report: &Report) -> String {
         for r in unexpected {
             let _ = writeln!(
                 md,
-                "| {} | {} | `{}` | {} |",
+                "| {} | {} | {} | {} |",
                 r.judgement.name(),
                 r.op.name(),
-                r.case,
+                code(&r.case),
                 differences(r)
             );
         }
@@ -61,8 +62,14 @@ pub fn markdown(report: &Report) -> String {
         md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
         for (r, reason) in expected {
             let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-            let _ =
-                writeln!(md, "| {} | `{}` | {} | {} |", r.op.name(), r.case, differences(r), cell(reason));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                r.op.name(),
+                code(&r.case),
+                differences(r),
+                text(reason)
+            );
         }
         md.push_str("\n</details>\n");
     }
@@ -71,8 +78,8 @@ pub fn markdown(report: &Report) -> String {
 
 /// `rust ok/image, go error at /outcome`, from the signature.
 fn differences(r: &ResultEntry) -> String {
-    let outcomes: Vec<String> = r.signature.outcomes.iter().map(|(g, o)| format!("{g} {o}")).collect();
-    let paths: Vec<String> = r.signature.diffs.iter().map(|d| format!("`{}`", d.path)).collect();
+    let outcomes: Vec<String> = r.signature.outcomes.iter().map(|(g, o)| text(&format!("{g} {o}"))).collect();
+    let paths: Vec<String> = r.signature.diffs.iter().map(|d| code(&d.path)).collect();
     if paths.is_empty() {
         outcomes.join(", ")
     } else {
@@ -80,7 +87,13 @@ fn differences(r: &ResultEntry) -> String {
     }
 }
 
-/// Text safe inside a table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Guest- or case-controlled text made inert inside a table cell: no control
+/// characters, no HTML, no cell break.
+fn text(raw: &str) -> String {
+    shown(raw).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "&#124;")
+}
+
+/// The same, as code.
+fn code(raw: &str) -> String {
+    format!("<code>{}</code>", text(raw))
 }

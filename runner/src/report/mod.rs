@@ -7,7 +7,7 @@ mod markdown;
 mod model;
 mod terminal;
 
-pub use html::html;
+pub use html::{html, script_json};
 pub use json::{write_all, write_json};
 pub use junit::junit;
 pub use markdown::markdown;

@@ -36,6 +36,9 @@ pub const REPORT_SCHEMA_VERSION: u32 = 2;
 pub struct Report {
     pub schema_version: u32,
     pub kwconform_version: String,
+    /// The run was interrupted (Ctrl-C, SIGTERM): the results are the cases it finished.
+    #[serde(default)]
+    pub partial: bool,
     pub guests: Vec<GuestSummary>,
     /// The equivalences the comparison may apply (docs/decoded-view.md).
     pub equality_rules: Vec<RuleEntry>,
@@ -107,12 +110,29 @@ pub struct GuestResultEntry {
     pub view: Option<Value>,
     /// The SDK's error message, or the engine failure, for display.
     pub error: Option<String>,
-    /// For `engine-error`: timeout, memory-limit, trap, exit, guest-error, protocol, instantiate.
+    /// For `engine-error`: a runner limit (`timeout`, `memory-limit`, … see
+    /// docs/guest-protocol.md), `not-offered`, `trap`, `exit`, `guest-error`, `protocol`
+    /// or `instantiate`.
     pub engine_error: Option<String>,
+    /// The host calls, the first ones of many (see `omitted`).
     pub calls: Vec<CallEntry>,
+    /// The beginning of what the guest wrote (see `omitted`).
     pub stdout: String,
+    /// The beginning of stderr and `__console_log` (see `omitted`).
     pub stderr: String,
+    /// What the excerpts above leave out; `kwconform repro` shows everything.
+    pub omitted: OmittedEntry,
     pub elapsed_us: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OmittedEntry {
+    pub stdout_bytes: usize,
+    pub stderr_bytes: usize,
+    pub calls: usize,
+    /// Bytes of the listed calls' payloads and answers.
+    pub call_bytes: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -215,6 +235,7 @@ impl Report {
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
+            partial: run.interrupted,
             guests: run.guests.clone(),
             equality_rules: Rule::ALL
                 .iter()
@@ -240,6 +261,7 @@ impl Report {
                 return Err(MergeError::DifferentGuests);
             }
             merged.summary.elapsed_ms = merged.summary.elapsed_ms.max(shard.summary.elapsed_ms);
+            merged.partial |= shard.partial;
             merged.results.extend(shard.results);
         }
         merged.results.sort_by(|a, b| a.case.cmp(&b.case));
@@ -265,9 +287,10 @@ impl Report {
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
-    /// Exit status of a run: anything unexpected fails it.
+    /// Exit status of a run: anything unexpected fails it, and so does an interrupted
+    /// run (not every case was compared).
     pub fn passed(&self) -> bool {
-        self.summary.total.unexpected == 0
+        self.summary.total.unexpected == 0 && !self.partial
     }
 }
 
@@ -327,8 +350,13 @@ fn guest_result(run: &GuestRun) -> GuestResultEntry {
     let (kind, view, error, engine_error) = match &run.outcome {
         Outcome::Ok { kind, view } => (kind.clone(), Some(view.clone()), None, None),
         Outcome::Error { message } => (None, None, Some(message.clone()), None),
-        Outcome::EngineError(f) => (None, None, Some(f.to_string()), Some(f.kind().to_string())),
+        Outcome::EngineError(f) => {
+            let mut message = f.to_string();
+            let dropped = crate::excerpt::cut_str(&mut message, crate::host::EXCERPT_BYTES);
+            (None, None, Some(crate::excerpt::marked(message, dropped)), Some(f.kind().to_string()))
+        }
     };
+    let omitted = inv.omitted;
     GuestResultEntry {
         outcome: run.outcome.class(),
         kind,
@@ -338,6 +366,12 @@ fn guest_result(run: &GuestRun) -> GuestResultEntry {
         calls: inv.calls.iter().map(call_entry).collect(),
         stdout: String::from_utf8_lossy(&inv.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&inv.stderr).into_owned(),
+        omitted: OmittedEntry {
+            stdout_bytes: omitted.stdout_bytes,
+            stderr_bytes: omitted.stderr_bytes,
+            calls: omitted.calls,
+            call_bytes: omitted.call_bytes,
+        },
         elapsed_us: inv.elapsed.as_micros() as u64,
     }
 }

@@ -11,6 +11,7 @@ use similar::TextDiff;
 
 use super::model::{Counts, GuestResultEntry, Report, ResultEntry};
 use crate::compare::Verdict;
+use crate::excerpt::shown;
 use crate::expectations::{Judgement, Signature};
 use crate::guest::GuestSummary;
 
@@ -50,24 +51,30 @@ pub fn render_result(
         (Judgement::Stale, _) => ("STALE", RED),
         (Judgement::Inconclusive, _) => ("INCONCLUSIVE", YELLOW),
     };
-    writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), r.case)?;
+    writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), shown(&r.case))?;
     if let Judgement::Expected { reason } = &r.judgement {
         let outcomes: Vec<String> = in_guest_order(&r.guests, guests)
             .map(|(name, g)| format!("{name} {}", outcome_label(g)))
             .collect();
-        let paths: Vec<&str> = r.diffs.iter().map(|d| d.path.as_str()).collect();
-        writeln!(out, "{DIM}             {}; differs at {}{DIM:#}", outcomes.join(", "), paths.join(", "))?;
+        let paths: Vec<String> = r.diffs.iter().map(|d| shown(&d.path)).collect();
+        writeln!(
+            out,
+            "{DIM}             {}; differs at {}{DIM:#}",
+            shown(&outcomes.join(", ")),
+            paths.join(", ")
+        )?;
         let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-        writeln!(out, "{DIM}             {reason}{DIM:#}")?;
+        writeln!(out, "{DIM}             {}{DIM:#}", shown(reason))?;
         for problem in &r.expectation.problems {
             writeln!(
                 out,
-                "{DIM}             the case's expect block no longer holds here: {problem}{DIM:#}"
+                "{DIM}             the case's expect block no longer holds here: {}{DIM:#}",
+                shown(problem)
             )?;
         }
         return Ok(());
     }
-    writeln!(out, "{DIM}             {}{DIM:#}", r.description)?;
+    writeln!(out, "{DIM}             {}{DIM:#}", shown(&r.description))?;
     match &r.judgement {
         Judgement::Stale => writeln!(out, "  {RED}stale expectation: now agrees, remove it{RED:#}")?,
         Judgement::Changed { recorded } => {
@@ -77,29 +84,29 @@ pub fn render_result(
             let (old, new) = (show(recorded), show(&r.signature));
             let diff = TextDiff::from_lines(&old, &new);
             for line in diff.unified_diff().context_radius(2).header("recorded", "now").to_string().lines() {
-                writeln!(out, "      {line}")?;
+                writeln!(out, "      {}", shown(line))?;
             }
         }
         _ => {}
     }
     for problem in &r.expectation.problems {
-        writeln!(out, "  {RED}expectation unmet:{RED:#} {problem}")?;
+        writeln!(out, "  {RED}expectation unmet:{RED:#} {}", shown(problem))?;
     }
     let width = label_width(guests);
     for (name, g) in in_guest_order(&r.guests, guests) {
-        let error = g.error.as_deref().map(|e| format!(": {}", one_line(e))).unwrap_or_default();
-        writeln!(out, "  {:<width$} {}{error}", sdk_label(name, guests), outcome_label(g))?;
+        let error = g.error.as_deref().map(|e| format!(": {}", shown(&one_line(e)))).unwrap_or_default();
+        writeln!(out, "  {:<width$} {}{error}", sdk_label(name, guests), shown(&outcome_label(g)))?;
     }
     for d in &r.diffs {
-        writeln!(out, "  {BOLD}{}{BOLD:#}", d.path)?;
+        writeln!(out, "  {BOLD}{}{BOLD:#}", shown(&d.path))?;
         render_values(out, in_guest_order(&d.values, guests), guests)?;
     }
     if opts.verbose {
         for e in &r.equivalences {
-            writeln!(out, "  {DIM}{} (equivalent: {}){DIM:#}", e.path, e.rule.name())?;
+            writeln!(out, "  {DIM}{} (equivalent: {}){DIM:#}", shown(&e.path), e.rule.name())?;
         }
         for n in &r.notes {
-            writeln!(out, "  {DIM}{} (note: {}){DIM:#}", n.path, n.message)?;
+            writeln!(out, "  {DIM}{} (note: {}){DIM:#}", shown(&n.path), shown(&n.message))?;
             render_values(out, in_guest_order(&n.values, guests), guests)?;
         }
     }
@@ -128,15 +135,15 @@ fn render_values<'a>(
                 .header(&sdk_label(first, guests), &sdk_label(name, guests))
                 .to_string();
             for line in header.lines() {
-                writeln!(out, "      {line}")?;
+                writeln!(out, "      {}", shown(line))?;
             }
         }
         return Ok(());
     }
     let width = label_width(guests);
     for (name, value) in values {
-        let shown = if value.is_null() { "absent".to_string() } else { value.to_string() };
-        writeln!(out, "      {:<width$} {shown}", sdk_label(name, guests))?;
+        let text = if value.is_null() { "absent".to_string() } else { value.to_string() };
+        writeln!(out, "      {:<width$} {}", sdk_label(name, guests), shown(&text))?;
     }
     Ok(())
 }
@@ -158,8 +165,8 @@ fn label_width(guests: &[GuestSummary]) -> usize {
 /// `rust (kubewarden-policy-sdk 0.17.3)`: every divergence names the SDK.
 fn sdk_label(name: &str, guests: &[GuestSummary]) -> String {
     match guests.iter().find(|g| g.name == name) {
-        Some(g) => format!("{name} ({} {})", short_sdk(&g.sdk), g.sdk_version),
-        None => name.to_string(),
+        Some(g) => shown(&format!("{name} ({} {})", short_sdk(&g.sdk), g.sdk_version)),
+        None => shown(name),
     }
 }
 
@@ -251,6 +258,13 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
 
 /// `PASS: 0 unexpected of 797 cases`.
 pub fn render_verdict(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    if report.partial {
+        return writeln!(
+            out,
+            "{YELLOW}INTERRUPTED{YELLOW:#}: {} cases finished ({} unexpected); the reports are partial",
+            report.summary.total.cases, report.summary.total.unexpected
+        );
+    }
     let (verdict, style) = if report.passed() { ("PASS", GREEN) } else { ("FAIL", RED) };
     writeln!(
         out,

@@ -229,9 +229,9 @@ pub struct RunArgs {
     /// Pass every response through the real host's relay (oci-client) first.
     #[arg(long)]
     pub relay: bool,
-    /// Per-invocation deadline of a guest, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Per-invocation deadline of a guest, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// Show agreeing cases, applied equivalences and notes too.
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -271,6 +271,27 @@ fn parse_op(s: &str) -> Result<Op, String> {
         let names: Vec<&str> = Op::ALL.iter().map(|o| o.name()).collect();
         format!("unknown operation {s:?}; one of {}", names.join(", "))
     })
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
+            Ok(Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!("expected a number of seconds above 0 and at most 3600, got {s:?}")),
+    }
+}
+
+/// A report folder: an existing folder, or a path where one can be made. Checked before
+/// any work, so a run never ends by failing to write its reports.
+pub fn report_dir(given: Option<PathBuf>, default: PathBuf) -> Result<PathBuf, String> {
+    let dir = given.unwrap_or(default);
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("--report {} is not a folder", dir.display()));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot make the report folder {}: {e}", dir.display()))?;
+    Ok(dir)
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {

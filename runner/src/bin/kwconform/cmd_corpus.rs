@@ -74,9 +74,9 @@ fn write_twins(cases_dir: &Path, out: &Path) -> CliResult {
                 continue;
             }
         };
-        match case::write_case_file(&out.join(format!("{}.json", twin.id)), &twin)? {
-            true => written += 1,
-            false => kept += 1,
+        match case::write_case_file(out, &twin.id, &twin)? {
+            Some(_) => written += 1,
+            None => kept += 1,
         }
     }
     println!(
@@ -93,9 +93,9 @@ pub fn import_kwctl(session: &Path, out: &Path) -> CliResult {
     }
     let (mut written, mut kept) = (0, 0);
     for case in &cases {
-        match case::write_case_file(&out.join(format!("{}.json", case.id)), case)? {
-            true => written += 1,
-            false => kept += 1,
+        match case::write_case_file(out, &case.id, case)? {
+            Some(_) => written += 1,
+            None => kept += 1,
         }
     }
     println!(

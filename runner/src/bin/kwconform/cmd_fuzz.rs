@@ -1,7 +1,6 @@
 //! `fuzz`: the campaign, its progress bar and its summary table.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use kwconform::case::{self, CaseErrors, Op};
 use kwconform::exit_codes;
@@ -17,6 +16,7 @@ use crate::cli::{CliResult, FuzzArgs};
 pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let out = args.out.unwrap_or_else(|| project.cases_dir().join("fuzz"));
+    let report_dir = crate::cli::report_dir(args.report.clone(), project.reports_dir())?;
     let known = known_classes(project, &out)?;
     let specs =
         if args.guests.is_empty() { crate::cmd_run::guests_for(project, &args.sdks)? } else { args.guests };
@@ -34,9 +34,7 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
         command,
         max_shrink_steps: args.max_shrink_steps,
     };
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let handler_stop = stop.clone();
-    ctrlc::set_handler(move || handler_stop.store(true, Ordering::Relaxed))?;
+    let stop = crate::cmd_run::interruptible()?;
     let bar = progress_bar(budget);
     let summary = kwconform::fuzz::fuzz(&runner, &options, &known, &stop, |event| match event {
         FuzzEvent::Progress { inputs, executions, inconclusive, new_classes, elapsed } => {
@@ -59,7 +57,6 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     })?;
     bar.finish_and_clear();
     print_fuzz_summary(&summary);
-    let report_dir = args.report.unwrap_or_else(|| project.reports_dir());
     let mut json = serde_json::to_vec_pretty(&summary)?;
     json.push(b'\n');
     kwconform::fs::write_atomically(&report_dir.join("fuzz-summary.json"), &json)?;

@@ -82,9 +82,15 @@ fn shown(entry: &ResponseEntry) -> String {
 /// The case as a self-contained file, and in `bundle/`: the guests, the reports and a
 /// kwctl session. `kwconform run --cases DIR` replays it (it skips `bundle/`).
 fn export(dir: &Path, case: &Case, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
-    let name = format!("{}.json", case.id.replace('/', "__"));
-    if !case::write_case_file(&dir.join(&name), &case.to_file())? {
-        return Err(format!("{} exists already; choose an empty folder", dir.join(name).display()).into());
+    // A bundle goes into a new or empty folder: nothing of another bundle is replaced.
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(
+            format!("{} is not empty; export a bundle into a new or empty folder", dir.display()).into()
+        );
+    }
+    let name = case.id.replace('/', "__");
+    if case::write_case_file(dir, &name, &case.to_file())?.is_none() {
+        return Err(format!("{} exists already; choose an empty folder", dir.display()).into());
     }
     let bundle = dir.join(case::BUNDLE_DIR);
     let guests = serde_json::to_vec_pretty(&report.guests)?;

@@ -2,10 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use globset::Glob;
 use kwconform::case::{self, Case};
+use kwconform::excerpt::shown;
 use kwconform::exit_codes;
 use kwconform::expectations::Expectations;
 use kwconform::guest::GuestSpec;
@@ -67,7 +69,8 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
             .into());
     }
     let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
-    let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
+    let report_dir = crate::cli::report_dir(args.report.clone(), project.reports_dir())?;
+    let limits = Limits { timeout: args.timeout, ..Limits::default() };
     let mut out = anstream::stdout();
     let engine = HostEngine::new(limits)?
         .with_module_cache(project.module_cache_dir())
@@ -77,7 +80,8 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         if let Event::GuestLoaded { guest, elapsed } = event
             && !quiet
         {
-            let source = guest.sdk_source.as_ref().map_or("source not stated".into(), |s| s.to_string());
+            let source =
+                shown(&guest.sdk_source.as_ref().map_or("source not stated".into(), |s| s.to_string()));
             let abi = match guest.wapc_host {
                 Some(host) if host != WapcHostFlavour::default() => format!("{} via {host}", guest.abi),
                 _ => guest.abi.to_string(),
@@ -85,15 +89,16 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
             let _ = writeln!(
                 out,
                 "guest {:<6} {} {} ({source}; {abi}, sha256 {}…, loaded in {:.1} s)",
-                guest.name,
-                guest.sdk,
-                guest.sdk_version,
+                shown(&guest.name),
+                shown(&guest.sdk),
+                shown(&guest.sdk_version),
                 &guest.module_sha256[..12],
                 elapsed.as_secs_f64()
             );
         }
     })?
-    .with_expectations(expectations);
+    .with_expectations(expectations)
+    .with_stop(interruptible()?);
     let guests = runner.guests().to_vec();
     let options = TerminalOptions { verbose: args.verbose, quiet: args.quiet };
     if !quiet {
@@ -108,7 +113,16 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
     if cases.is_empty() {
         writeln!(out, "no cases selected (--allow-empty): nothing was compared")?;
     }
-    finish(&Report::from_results(&results), args.report.unwrap_or_else(|| project.reports_dir()), quiet)
+    finish(&Report::from_results(&results), report_dir, quiet)
+}
+
+/// A flag Ctrl-C and SIGTERM set: the run stops before its next case and writes the
+/// reports of the cases it finished, marked partial.
+pub fn interruptible() -> Result<Arc<AtomicBool>, ctrlc::Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))?;
+    Ok(stop)
 }
 
 /// Prints the summary (or, quiet, the verdict), writes the reports, gives the exit code.
@@ -121,11 +135,16 @@ fn finish(report: &Report, dir: PathBuf, quiet: bool) -> CliResult {
     }
     report::write_all(report, &dir)?;
     writeln!(out, "reports: {} (report.json, junit.xml, summary.md, report.html)", dir.display())?;
-    Ok(if report.passed() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+    Ok(match () {
+        _ if report.partial => exit_codes::INTERRUPTED,
+        _ if report.passed() => exit_codes::SUCCESS,
+        _ => exit_codes::UNEXPECTED,
+    })
 }
 
 /// Merges shard reports into one: the same guests (by module hash) or nothing.
 pub fn merge(project: &Project, dirs: &[PathBuf], out: Option<PathBuf>) -> CliResult {
+    let out = crate::cli::report_dir(out, project.reports_dir())?;
     let reports = dirs
         .iter()
         .map(|dir| {
@@ -143,7 +162,7 @@ pub fn merge(project: &Project, dirs: &[PathBuf], out: Option<PathBuf>) -> CliRe
         })
         .collect::<Result<Vec<Report>, String>>()?;
     let merged = Report::merge(reports)?;
-    finish(&merged, out.unwrap_or_else(|| project.reports_dir()), false)
+    finish(&merged, out, false)
 }
 
 /// The cases as the host would relay them; those the relay cannot model are skipped.
@@ -213,7 +232,7 @@ pub fn matrix(project: &Project, rust: &[String], go: &[String], report: Option<
         bar.set_message(p.what.to_string());
     })?;
     bar.finish_and_clear();
-    let dir = report.unwrap_or_else(|| project.reports_dir());
+    let dir = crate::cli::report_dir(report, project.reports_dir())?;
     let markdown = matrix.markdown();
     print!("{markdown}");
     let mut json = serde_json::to_vec_pretty(&matrix)?;
