@@ -5,7 +5,10 @@
 /// Keeps the first `keep` bytes; returns how many were dropped.
 pub fn cut(bytes: &mut Vec<u8>, keep: usize) -> usize {
     let dropped = bytes.len().saturating_sub(keep);
-    bytes.truncate(keep);
+    if dropped > 0 {
+        bytes.truncate(keep);
+        bytes.shrink_to_fit();
+    }
     dropped
 }
 
@@ -18,6 +21,7 @@ pub fn cut_str(text: &mut String, keep: usize) -> usize {
     let at = (0..=keep).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
     let dropped = text.len() - at;
     text.truncate(at);
+    text.shrink_to_fit();
     dropped
 }
 

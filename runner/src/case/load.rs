@@ -202,7 +202,12 @@ pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, String> {
 pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
     let error = |message: String| CaseError { path: path.to_path_buf(), line: 0, column: 0, message };
     let bytes = read_regular_file(path).map_err(|m| error(format!("failed to read the case file: {m}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| error(format!("the case file is not UTF-8: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).expect("valid up to here");
+        let (line, column) = line_column(prefix, prefix.len());
+        CaseError { line, column, ..error(format!("the case file is not UTF-8 here: {}", e.utf8_error())) }
+    })?;
     if text.starts_with('\u{feff}') {
         return Err(CaseError {
             line: 1,

@@ -120,10 +120,12 @@ pub struct Invocation {
     pub omitted: Omitted,
 }
 
-/// How much guest output a stored result keeps; all of it is a `kwconform repro` away.
-pub const EXCERPT_BYTES: usize = 4 << 10;
-/// How many host calls a stored result keeps.
-pub const EXCERPT_CALLS: usize = 32;
+/// How much of stdout, of stderr, and of an error message a stored result keeps; all of
+/// it is a `kwconform repro` away.
+pub const EXCERPT_BYTES: usize = 1 << 10;
+/// How many host calls a stored result keeps, and how much of each payload and answer.
+pub const EXCERPT_CALLS: usize = 8;
+pub const EXCERPT_CALL_BYTES: usize = 256;
 
 /// What an excerpt left out, so reports can say so.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -144,12 +146,13 @@ impl Invocation {
         if self.calls.len() > EXCERPT_CALLS {
             self.omitted.calls += self.calls.len() - EXCERPT_CALLS;
             self.calls.truncate(EXCERPT_CALLS);
+            self.calls.shrink_to_fit();
         }
         for call in &mut self.calls {
-            self.omitted.call_bytes += crate::excerpt::cut(&mut call.payload, EXCERPT_BYTES);
+            self.omitted.call_bytes += crate::excerpt::cut(&mut call.payload, EXCERPT_CALL_BYTES);
             self.omitted.call_bytes += match &mut call.answer {
-                Answer::Success(bytes) => crate::excerpt::cut(bytes, EXCERPT_BYTES),
-                Answer::Error(text) => crate::excerpt::cut_str(text, EXCERPT_BYTES),
+                Answer::Success(bytes) => crate::excerpt::cut(bytes, EXCERPT_CALL_BYTES),
+                Answer::Error(text) => crate::excerpt::cut_str(text, EXCERPT_CALL_BYTES),
             };
         }
     }

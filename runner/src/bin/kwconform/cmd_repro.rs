@@ -4,12 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use kwconform::case::{self, Case};
+use kwconform::excerpt::shown as safe;
 use kwconform::exit_codes;
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
 use kwconform::kwctl;
 use kwconform::report::{self, Report, ResponseEntry, TerminalOptions};
-use kwconform::run::Runner;
+use kwconform::run::{RunResults, Runner};
 
 use crate::cli::{CliResult, ReproArgs, case_roots, load_expectations};
 
@@ -21,10 +22,26 @@ pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
         .iter()
         .find(|c| c.id == args.case)
         .ok_or_else(|| format!("no case has the id {:?}", args.case))?;
+    // A bundle goes into a new or empty folder: nothing of another bundle is replaced.
+    if let Some(dir) = &args.export
+        && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+    {
+        return Err(
+            format!("{} is not empty; export a bundle into a new or empty folder", dir.display()).into()
+        );
+    }
     let specs = project.build_default_guests(&mut std::io::stderr())?;
     let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
     let runner = Runner::new(engine, &specs, |_| {})?.with_expectations(expectations);
-    let report = Report::from_results(&runner.run(std::slice::from_ref(case), |_| {}));
+    // One case, kept whole: everything the guests wrote, every host call.
+    let started = std::time::Instant::now();
+    let whole = runner.run_case(case);
+    let report = Report::from_results(&RunResults {
+        guests: runner.guests().to_vec(),
+        results: vec![whole],
+        elapsed: started.elapsed(),
+        interrupted: false,
+    });
     let result = &report.results[0];
 
     let mut out = anstream::stdout();
@@ -36,30 +53,30 @@ pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
         if args.guest.as_ref().is_some_and(|only| only != name) {
             continue;
         }
-        writeln!(out, "\n--- {name}: {} {} ({})", info.sdk, info.sdk_version, info.abi)?;
+        writeln!(out, "\n--- {name}: {} {} ({})", safe(&info.sdk), safe(&info.sdk_version), info.abi)?;
         for call in &guest.calls {
             writeln!(
                 out,
                 "request: {}/{}/{} {}",
-                call.binding,
-                call.namespace,
-                call.operation,
+                safe(&call.binding),
+                safe(&call.namespace),
+                safe(&call.operation),
                 shown(&call.payload)
             )?;
             if args.trace {
                 writeln!(out, "  at +{} µs, answered: {}", call.at_us, shown(&call.answer))?;
             }
         }
-        let kind = guest.kind.as_deref().map(|k| format!("/{k}")).unwrap_or_default();
+        let kind = guest.kind.as_deref().map(|k| format!("/{}", safe(k))).unwrap_or_default();
         writeln!(out, "outcome: {}{kind}", guest.outcome)?;
         if let Some(error) = &guest.error {
-            writeln!(out, "error: {error}")?;
+            writeln!(out, "error: {}", safe(error))?;
         }
         if let Some(view) = &guest.view {
-            writeln!(out, "view: {}", serde_json::to_string_pretty(view)?)?;
+            writeln!(out, "view: {}", safe(&serde_json::to_string_pretty(view)?).replace("\\u{a}", "\n"))?;
         }
         if args.trace {
-            writeln!(out, "elapsed: {} µs; stderr: {}", guest.elapsed_us, guest.stderr.trim())?;
+            writeln!(out, "elapsed: {} µs; stderr: {}", guest.elapsed_us, safe(guest.stderr.trim()))?;
         }
     }
     writeln!(out)?;
@@ -73,21 +90,15 @@ pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
 
 fn shown(entry: &ResponseEntry) -> String {
     match entry {
-        ResponseEntry::Text(text) => text.clone(),
+        ResponseEntry::Text(text) => safe(text),
         ResponseEntry::Base64(b64) => format!("(base64) {b64}"),
-        ResponseEntry::HostError(message) => format!("(host error) {message}"),
+        ResponseEntry::HostError(message) => format!("(host error) {}", safe(message)),
     }
 }
 
 /// The case as a self-contained file, and in `bundle/`: the guests, the reports and a
 /// kwctl session. `kwconform run --cases DIR` replays it (it skips `bundle/`).
 fn export(dir: &Path, case: &Case, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
-    // A bundle goes into a new or empty folder: nothing of another bundle is replaced.
-    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(
-            format!("{} is not empty; export a bundle into a new or empty folder", dir.display()).into()
-        );
-    }
     let name = case.id.replace('/', "__");
     if case::write_case_file(dir, &name, &case.to_file())?.is_none() {
         return Err(format!("{} exists already; choose an empty folder", dir.display()).into());

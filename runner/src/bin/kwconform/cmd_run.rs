@@ -68,8 +68,8 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
                     --allow-empty)"
             .into());
     }
-    let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
     let report_dir = crate::cli::report_dir(args.report.clone(), project.reports_dir())?;
+    let specs = if args.guests.is_empty() { guests_for(project, &args.sdks)? } else { args.guests };
     let limits = Limits { timeout: args.timeout, ..Limits::default() };
     let mut out = anstream::stdout();
     let engine = HostEngine::new(limits)?
