@@ -76,20 +76,31 @@ fn every_case_example_in_the_docs_is_a_valid_case() {
 /// The table of Go types in docs/decoded-view.md is the runner's own table, rendered.
 #[test]
 fn the_go_types_table_in_the_docs_is_generated_from_the_runner_s() {
-    let path = docs().join("decoded-view.md");
+    check_block("decoded-view.md", "go-types", &kwconform::equality::markdown_table());
+}
+
+/// Compares the block between `<!-- BEGIN name` and `<!-- END name -->` of a docs page
+/// with `generated`.
+fn check_block(page: &str, name: &str, generated: &str) {
+    let path = docs().join(page);
     let text = std::fs::read_to_string(&path).unwrap();
-    let (begin, end) = ("<!-- BEGIN go-types", "<!-- END go-types -->");
-    let start = text.find(begin).expect("the BEGIN go-types marker");
+    let (begin, end) = (format!("<!-- BEGIN {name}"), format!("<!-- END {name} -->"));
+    let start = text.find(&begin).unwrap_or_else(|| panic!("no {begin} marker in {page}"));
     let start = start + text[start..].find('\n').unwrap() + 1;
-    let stop = text.find(end).expect("the END go-types marker");
-    let generated = kwconform::equality::markdown_table();
+    let stop = text.find(&end).unwrap_or_else(|| panic!("no {end} marker in {page}"));
     if std::env::var_os("KWCONFORM_BLESS").is_some() {
         std::fs::write(&path, format!("{}{generated}{}", &text[..start], &text[stop..])).unwrap();
         return;
     }
     assert!(
-        text[start..stop] == generated,
+        text[start..stop] == *generated,
         "{} is stale: run `KWCONFORM_BLESS=1 cargo test --test docs` and commit it",
         path.display()
     );
+}
+
+/// The table of caps in docs/guest-protocol.md is the runner's own, rendered.
+#[test]
+fn the_limits_table_in_the_docs_is_generated_from_the_runner_s() {
+    check_block("guest-protocol.md", "limits", &kwconform::host::limits_markdown_table());
 }

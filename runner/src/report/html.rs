@@ -156,3 +156,19 @@ render();
 </body>
 </html>
 "##;
+
+#[cfg(test)]
+mod tests {
+    use super::script_json;
+
+    #[test]
+    fn embedded_json_cannot_end_or_comment_out_its_script_element() {
+        let json =
+            serde_json::to_string(&serde_json::json!({"description": "<!--<script></script>&\u{2028}"}))
+                .unwrap();
+        let embedded = script_json(&json);
+        assert!(!embedded.contains(['<', '>', '&', '\u{2028}']), "{embedded}");
+        let back: serde_json::Value = serde_json::from_str(&embedded).unwrap();
+        assert_eq!(back["description"], "<!--<script></script>&\u{2028}");
+    }
+}
