@@ -119,7 +119,7 @@ fn a_malformed_case_file_exits_2_naming_file_line_and_column() {
 fn a_module_that_speaks_no_known_abi_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("odd.wasm");
-    std::fs::write(&module, r#"(module (import "env" "abort" (func)))"#).unwrap();
+    std::fs::write(&module, wat::parse_str(r#"(module (import "env" "abort" (func)))"#).unwrap()).unwrap();
     std::fs::write(dir.path().join("c.json"), NO_MEDIA_TYPE.replace("EXPECT", "")).unwrap();
     let (a, b) = (format!("a={}", module.display()), format!("b={}", module.display()));
     let output =

@@ -79,7 +79,7 @@ fn the_four_reports_agree_on_the_totals() {
         totals.unexpected
     );
     assert!(md.contains(&total_row), "{md}");
-    assert!(md.contains(&format!("| `{}` |", unexpected.case)));
+    assert!(md.contains(&format!("| <code>{}</code> |", unexpected.case)), "{md}");
     assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", totals.expected)));
 }
 
