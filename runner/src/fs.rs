@@ -20,6 +20,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Replaces `path` all at once with what `write` writes (streamed through a buffer into a
+/// temporary file beside it, synced, then renamed over it).
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    let error = |source| WriteError { path: path.to_path_buf(), source };
+    let file = synced_temp_file(path, b"")?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out).map_err(error)?;
+    let file = out.into_inner().map_err(|e| error(e.into_error()))?;
+    file.as_file().sync_all().map_err(error)?;
+    file.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
 /// Writes a new file atomically; fails if `path` exists, so a user's file is never
 /// overwritten.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::case::{HostResponse, Op, OutcomeClass};
 use crate::host::{
-    Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError, WapcHostFlavour,
+    Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError, Request,
+    WapcHostFlavour,
 };
 
 /// The guest protocol version this runner speaks.
@@ -171,7 +172,7 @@ impl Guest {
             op: Op::OciManifest,
             response: HostResponse::Error("no host calls expected".into()),
         };
-        let invocation = module.invoke(engine, "describe", b"{}\n", script);
+        let invocation = module.invoke(engine, "describe", b"{}", script);
         let bytes = invocation.result.map_err(|e| describe_error(e.to_string()))?;
         let info: GuestInfo =
             serde_json::from_slice(trim_line(&bytes)).map_err(|e| describe_error(e.to_string()))?;
@@ -205,30 +206,56 @@ impl Guest {
 
     /// Runs one request: `op` on `image`, the host answering with `response`.
     pub fn run(&self, engine: &HostEngine, op: Op, image: &str, response: &HostResponse) -> GuestRun {
+        let mut runs = self.run_batch(engine, op, &[(image, response)], &|| false);
+        runs.pop().expect("one run per request")
+    }
+
+    /// Runs `op` for each request (image, host response), in one fresh instance as long
+    /// as the requests succeed: a request that fails ends its instance, and the ones
+    /// after it continue in a fresh one, unless `stopped` says to stop. One run per
+    /// request served, in order.
+    pub fn run_batch(
+        &self,
+        engine: &HostEngine,
+        op: Op,
+        requests: &[(&str, &HostResponse)],
+        stopped: &dyn Fn() -> bool,
+    ) -> Vec<GuestRun> {
         if !self.info.ops.iter().any(|o| o == op.name()) {
             let failure = EngineFailure::NotOffered(op.name().to_string());
-            let invocation = Invocation {
-                result: Err(failure.clone()),
-                calls: Vec::new(),
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-                elapsed: Default::default(),
-                omitted: Default::default(),
+            let not_offered = || GuestRun {
+                outcome: Outcome::EngineError(failure.clone()),
+                invocation: Invocation {
+                    result: Err(failure.clone()),
+                    calls: Vec::new(),
+                    stdout: Vec::new(),
+                    stderr: Vec::new(),
+                    elapsed: Default::default(),
+                    omitted: Default::default(),
+                },
             };
-            return GuestRun { outcome: Outcome::EngineError(failure), invocation };
+            return requests.iter().map(|_| not_offered()).collect();
         }
-        let mut request =
-            serde_json::to_vec(&serde_json::json!({ "image": image })).expect("a JSON object serialises");
-        request.push(b'\n');
-        let script = HostScript { op, response: response.clone() };
-        let invocation = self.module.invoke(engine, op.name(), &request, script);
-        let outcome = match &invocation.result {
-            Err(failure) => Outcome::EngineError(failure.clone()),
-            Ok(bytes) => {
-                parse_result(bytes).unwrap_or_else(|m| Outcome::EngineError(EngineFailure::Protocol(m)))
-            }
-        };
-        GuestRun { outcome, invocation }
+        let requests: Vec<Request> = requests
+            .iter()
+            .map(|(image, response)| Request {
+                payload: serde_json::to_vec(&serde_json::json!({ "image": image })).expect("JSON serialises"),
+                script: HostScript { op, response: (*response).clone() },
+            })
+            .collect();
+        let mut runs = Vec::with_capacity(requests.len());
+        while runs.len() < requests.len() && (runs.is_empty() || !stopped()) {
+            let served = self.module.invoke_batch(engine, op.name(), &requests[runs.len()..]);
+            runs.extend(served.into_iter().map(|invocation| {
+                let outcome = match &invocation.result {
+                    Err(failure) => Outcome::EngineError(failure.clone()),
+                    Ok(bytes) => parse_result(bytes)
+                        .unwrap_or_else(|m| Outcome::EngineError(EngineFailure::Protocol(m))),
+                };
+                GuestRun { outcome, invocation }
+            }));
+        }
+        runs
     }
 }
 

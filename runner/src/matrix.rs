@@ -87,7 +87,7 @@ pub fn matrix(
     for r in rust {
         for g in go {
             let runner = runner(&[named("rust", &r.guest), named("go", &g.guest)], module_cache)?;
-            let results = runner.run(cases, |_| {});
+            let results = runner.run_collect(cases);
             let mut pair = PairResult {
                 rust: r.spec.clone(),
                 go: g.spec.clone(),
@@ -120,7 +120,7 @@ pub fn matrix(
             let (from, to) = (&window[0], &window[1]);
             let runner = runner(&[named("from", &from.guest), named("to", &to.guest)], module_cache)?;
             let changed = runner
-                .run(cases, |_| {})
+                .run_collect(cases)
                 .results
                 .iter()
                 .filter(|r| r.comparison.verdict != Verdict::Agree)

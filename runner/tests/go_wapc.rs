@@ -27,7 +27,7 @@ fn go_over_wapc_agrees_with_go_over_wasi_cli_on_every_case() {
     assert_eq!((guests[0].sdk_version.as_str(), guests[1].sdk_version.as_str()), ("v0.13.1", "v0.13.1"));
 
     let cases = load_cases(&[project.cases_dir()]).unwrap();
-    let results = runner.run(&cases, |_| {});
+    let results = runner.run_collect(&cases);
     let differing: Vec<String> = results
         .results
         .iter()
@@ -56,7 +56,7 @@ fn both_wapc_hosts_give_identical_results_on_every_case() {
             .with_wapc_host(flavour);
         let runner = Runner::new(engine, &[rust.clone(), go_wapc.clone()], |_| {}).unwrap();
         assert!(runner.guests().iter().all(|g| g.wapc_host == Some(flavour)));
-        runner.run(&cases, |_| {}).results
+        runner.run_collect(&cases).results
     };
     let (ours, theirs) = (run(WapcHostFlavour::Kwconform), run(WapcHostFlavour::WasmtimeProvider));
     assert_eq!(ours.len(), cases.len());

@@ -130,7 +130,7 @@ fn run_hostile(name: &str, wat: &str) -> Vec<CaseResult> {
     let engine = HostEngine::new(limits()).unwrap();
     let runner = Runner::new(engine, &[rust, hostile], |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
     let started = Instant::now();
-    let results = runner.run(&cases(), |_| {});
+    let results = runner.run_collect(&cases());
     assert!(!results.interrupted);
     assert_eq!(results.results.len(), 3, "{name}: the run goes on after each case");
     assert!(started.elapsed() < Duration::from_secs(20), "{name}: took {:?}", started.elapsed());
@@ -354,7 +354,7 @@ fn guest_controlled_text_cannot_drive_the_terminal() {
     let runner =
         Runner::new(HostEngine::new(limits()).unwrap(), &[common::guest_specs()[0].clone(), hostile], |_| {})
             .unwrap();
-    let report = kwconform::report::Report::from_results(&runner.run(&cases(), |_| {}));
+    let report = kwconform::report::Report::from_results(&runner.run_collect(&cases()));
     let mut terminal = Vec::new();
     for result in &report.results {
         let options = kwconform::report::TerminalOptions { verbose: true, quiet: false };
@@ -363,7 +363,7 @@ fn guest_controlled_text_cannot_drive_the_terminal() {
     let terminal = String::from_utf8(terminal).unwrap();
     assert!(terminal.contains("FAKE: PASS") && terminal.contains("evil"), "{terminal}");
     // The terminal's own styles are escape sequences too; the guest's are not there.
-    for text in [terminal, kwconform::report::markdown(&report)] {
+    for text in [terminal, kwconform::report::markdown(&report.head(), &report.results)] {
         for sequence in ["\u{1b}[2J", "\u{1b}[1A", "\u{1b}[2K", "\u{9b}"] {
             assert!(!text.contains(sequence), "{sequence:?} in {text}");
         }
@@ -394,6 +394,8 @@ fn an_interrupted_run_writes_a_partial_report() {
             "run",
             "--timeout",
             "0.5",
+            "--isolation",
+            "fresh",
             "--cases",
             cases.to_str().unwrap(),
             "--report",

@@ -243,7 +243,7 @@ fn the_shipped_corpus_runs_with_nothing_unexpected() {
         kwconform::expectations::Expectations::load(&list).expect("the expectations list loads");
     let runner =
         Runner::new(engine(), common::guest_specs(), |_| {}).unwrap().with_expectations(expectations);
-    let results = runner.run(&cases, |_| {});
+    let results = runner.run_collect(&cases);
     let report = kwconform::report::Report::from_results(&results);
     let unexpected: Vec<String> = report
         .results
@@ -278,7 +278,7 @@ fn every_shared_registry_fixture_gets_an_outcome_from_both_sdks() {
         cases.extend(found);
     }
     assert_eq!(cases.len(), 136);
-    let results = runner().run(&cases, |_| {});
+    let results = runner().run_collect(&cases);
     for result in &results.results {
         for (name, run) in &result.runs {
             assert_ne!(

@@ -31,8 +31,8 @@ fn reports() -> &'static (Report, tempfile::TempDir) {
         let runner = Runner::new(engine, common::guest_specs(), |_| {})
             .unwrap()
             .with_expectations(Expectations::load(&trimmed).unwrap());
-        let report = Report::from_results(&runner.run(&cases, |_| {}));
-        report::write_all(&report, dir.path()).unwrap();
+        let report = Report::from_results(&runner.run_collect(&cases));
+        report::write_report(&report, dir.path()).unwrap();
         (report, dir)
     })
 }
@@ -189,14 +189,14 @@ fn shards_merged_equal_one_unsharded_run() {
     let list = Expectations::load(&project.cases_dir().join(kwconform::expectations::FILE_NAME)).unwrap();
     let engine = HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
     let runner = Runner::new(engine, common::guest_specs(), |_| {}).unwrap().with_expectations(list);
-    let whole = Report::from_results(&runner.run(&cases, |_| {}));
+    let whole = Report::from_results(&runner.run_collect(&cases));
 
     let shards: Vec<Report> = (1..=3)
         .map(|index| {
             let shard = kwconform::run::Shard { index, count: 3 };
             let slice: Vec<_> = cases.iter().filter(|c| shard.contains(&c.id)).cloned().collect();
             assert!(!slice.is_empty() && slice.len() < cases.len());
-            Report::from_results(&runner.run(&slice, |_| {}))
+            Report::from_results(&runner.run_collect(&slice))
         })
         .collect();
     let mut other_guests = shards[0].clone();

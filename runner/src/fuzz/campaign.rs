@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use super::doc::Doc;
 use super::generate;
 use super::mutate::{self, Mutation};
-use super::oracle::{Class, Covered, Evaluation, evaluate};
+use super::oracle::{Class, Covered, Evaluation, evaluate, evaluate_all};
 use super::save;
 use crate::case::Op;
 use crate::fs::WriteError;
@@ -40,16 +40,15 @@ pub struct FuzzOptions {
     pub max_shrink_steps: u32,
 }
 
-/// Throughput of one operation.
+/// What the campaign did with one operation.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct OpStats {
     pub inputs: u64,
     /// Inputs a runner limit made inconclusive: nothing was compared for them.
     pub inconclusive: u64,
-    /// Oracle calls, shrinking included.
+    /// Differential executions (each input through every guest), shrinking and fresh
+    /// checks of new findings included.
     pub executions: u64,
-    pub elapsed_ms: u64,
-    pub executions_per_second: f64,
 }
 
 /// One class of disagreement seen during the campaign.
@@ -77,7 +76,12 @@ pub struct FuzzSummary {
     pub command: String,
     pub inputs: u64,
     pub executions: u64,
+    /// Wall time of the whole campaign.
     pub elapsed_ms: u64,
+    /// Executions per second of wall time.
+    pub executions_per_second: f64,
+    /// Findings that a fresh run did not show again (a batch artefact): not saved.
+    pub batch_unstable: u64,
     pub stopped_early: bool,
     /// Inputs a runner limit stopped, by limit (`timeout`, `memory-limit`, …).
     pub inconclusive: BTreeMap<String, u64>,
@@ -100,6 +104,9 @@ fn render((doc, mutations): &Input) -> Doc {
     mutate::apply(&mut doc, mutations);
     doc
 }
+
+/// Inputs generated and evaluated together.
+const CHUNK: u64 = 256;
 
 /// The same seed and options give the same sequence of inputs.
 fn test_runner(seed: u64) -> TestRunner {
@@ -124,67 +131,91 @@ pub fn fuzz(
     let mut classes: BTreeMap<String, ClassRecord> = BTreeMap::new();
     let mut inconclusive: BTreeMap<String, u64> = BTreeMap::new();
     let mut covered = covered.clone();
-    let (mut inputs, mut executions) = (0u64, 0u64);
+    let (mut inputs, mut executions, mut batch_unstable, mut chunks) = (0u64, 0u64, 0u64, 0u64);
     let done = |inputs: u64| match options.budget {
         Budget::Inputs(n) => inputs >= n,
         Budget::Time(t) => started.elapsed() >= t,
     };
     while !done(inputs) && !stop.load(Ordering::Relaxed) {
-        let (op, strategy) = &strategies[(inputs % strategies.len() as u64) as usize];
-        let op_started = Instant::now();
-        let mut tree = strategy.new_tree(&mut rng).expect("the generators never reject");
-        let first = render(&tree.current()).to_bytes();
-        inputs += 1;
-        let mut calls = 1;
-        let evaluation = evaluate(runner, *op, &first);
-        if let Evaluation::Inconclusive(limits) = &evaluation {
-            by_op.entry(*op).or_default().inconclusive += 1;
-            for limit in limits {
-                *inconclusive.entry(limit.to_string()).or_default() += 1;
+        // A chunk of inputs of one operation (the operations take turns), generated in
+        // order from the seed, evaluated together the way the runner executes (batched, on
+        // every core), then handled in order.
+        let size = match options.budget {
+            Budget::Inputs(total) => CHUNK.min(total - inputs),
+            Budget::Time(_) => CHUNK,
+        };
+        let (op, strategy) = &strategies[(chunks % strategies.len() as u64) as usize];
+        chunks += 1;
+        let mut chunk: Vec<(Op, _)> = (0..size)
+            .map(|_| (*op, strategy.new_tree(&mut rng).expect("the generators never reject")))
+            .collect();
+        let bytes: Vec<(Op, Vec<u8>)> =
+            chunk.iter().map(|(op, tree)| (*op, render(&tree.current()).to_bytes())).collect();
+        let evaluations = evaluate_all(runner, &bytes);
+        for (((op, tree), (_, first)), evaluation) in chunk.iter_mut().zip(bytes).zip(evaluations) {
+            if stop.load(Ordering::Relaxed) {
+                break;
             }
-        }
-        if let Evaluation::Differ(class, _) = evaluation {
-            let id = class.id();
-            let is_new = !covered.covers(&class);
-            covered.add(&class);
-            let record = classes.entry(id.clone()).or_insert_with(|| ClassRecord {
-                id: id.clone(),
-                op: *op,
-                summary: class.summary(),
-                hits: 0,
-                known: !is_new,
-                case: None,
-                path: None,
-                first_bytes: first.len(),
-                saved_bytes: None,
-            });
-            record.hits += 1;
-            if is_new {
-                let (shrunk, steps) = shrink(&mut tree, &class, runner, options.max_shrink_steps, stop);
-                calls += steps;
-                let found_by = format!(
-                    "{} (input {inputs}, seed {}); shrunk from {} to {} bytes",
-                    options.command,
-                    options.seed,
-                    first.len(),
-                    shrunk.len()
-                );
-                match save::save(&options.out, &class, &shrunk, &found_by)? {
-                    Some((case, path)) => {
-                        record.case = Some(case);
-                        record.path = Some(path);
-                        record.saved_bytes = Some(shrunk.len());
-                        on_event(FuzzEvent::Saved { class: record });
-                    }
-                    None => record.known = true,
+            let op = *op;
+            inputs += 1;
+            let mut calls = 1;
+            if let Evaluation::Inconclusive(limits) = &evaluation {
+                by_op.entry(op).or_default().inconclusive += 1;
+                for limit in limits {
+                    *inconclusive.entry(limit.to_string()).or_default() += 1;
                 }
             }
+            if let Evaluation::Differ(class, _) = evaluation {
+                let id = class.id();
+                let mut is_new = !covered.covers(&class);
+                // A new finding counts only if a fresh run shows it too.
+                if is_new {
+                    calls += 1;
+                    let fresh = evaluate(runner, op, &first);
+                    if !matches!(&fresh, Evaluation::Differ(c, _) if *c == class) {
+                        batch_unstable += 1;
+                        is_new = false;
+                    }
+                }
+                covered.add(&class);
+                let record = classes.entry(id.clone()).or_insert_with(|| ClassRecord {
+                    id: id.clone(),
+                    op,
+                    summary: class.summary(),
+                    hits: 0,
+                    known: !is_new,
+                    case: None,
+                    path: None,
+                    first_bytes: first.len(),
+                    saved_bytes: None,
+                });
+                record.hits += 1;
+                if is_new {
+                    let (shrunk, steps) = shrink(tree, &class, runner, options.max_shrink_steps, stop);
+                    calls += steps;
+                    let found_by = format!(
+                        "{} (input {inputs}, seed {}); shrunk from {} to {} bytes",
+                        options.command,
+                        options.seed,
+                        first.len(),
+                        shrunk.len()
+                    );
+                    match save::save(&options.out, &class, &shrunk, &found_by)? {
+                        Some((case, path)) => {
+                            record.case = Some(case);
+                            record.path = Some(path);
+                            record.saved_bytes = Some(shrunk.len());
+                            on_event(FuzzEvent::Saved { class: record });
+                        }
+                        None => record.known = true,
+                    }
+                }
+            }
+            executions += calls as u64;
+            let stats = by_op.entry(op).or_default();
+            stats.inputs += 1;
+            stats.executions += calls as u64;
         }
-        executions += calls as u64;
-        let stats = by_op.entry(*op).or_default();
-        stats.inputs += 1;
-        stats.executions += calls as u64;
-        stats.elapsed_ms += op_started.elapsed().as_millis() as u64;
         let new_classes = classes.values().filter(|c| c.case.is_some()).count();
         let stopped: u64 = by_op.values().map(|s| s.inconclusive).sum();
         on_event(FuzzEvent::Progress {
@@ -195,15 +226,15 @@ pub fn fuzz(
             elapsed: started.elapsed(),
         });
     }
-    for stats in by_op.values_mut() {
-        stats.executions_per_second = stats.executions as f64 / (stats.elapsed_ms.max(1) as f64 / 1000.0);
-    }
+    let elapsed = started.elapsed();
     Ok(FuzzSummary {
         seed: options.seed,
         command: options.command.clone(),
         inputs,
         executions,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        elapsed_ms: elapsed.as_millis() as u64,
+        executions_per_second: executions as f64 / elapsed.as_secs_f64().max(0.001),
+        batch_unstable,
         stopped_early: stop.load(Ordering::Relaxed),
         inconclusive,
         by_op: by_op.into_iter().map(|(op, s)| (op.name().to_string(), s)).collect(),

@@ -13,5 +13,5 @@ pub use campaign::{Budget, ClassRecord, FuzzEvent, FuzzOptions, FuzzSummary, fuz
 pub use doc::{Doc, Step};
 pub use generate::document;
 pub use mutate::{EscapeForm, Kind, Mutation, NumberForm, apply, mutations};
-pub use oracle::{Class, Covered, Evaluation, IMAGE, evaluate};
+pub use oracle::{Class, Covered, Evaluation, IMAGE, evaluate, evaluate_all};
 pub use save::{CLASS_TAG, case_name, save};

@@ -107,9 +107,21 @@ pub enum Evaluation {
 /// The image reference every fuzz input is fetched for.
 pub const IMAGE: &str = "ghcr.io/kubewarden/tests/fuzz:latest";
 
-/// Runs `bytes` as the host's answer to `op` through every guest.
+/// Runs `bytes` as the host's answer to `op` through every guest, in fresh instances.
 pub fn evaluate(runner: &Runner, op: Op, bytes: &[u8]) -> Evaluation {
-    let case = Case {
+    classify(runner.run_case(&input_case(op, bytes)))
+}
+
+/// Runs many inputs at once, the way the runner executes (batched, on every core); the
+/// evaluations come back in input order.
+pub fn evaluate_all(runner: &Runner, inputs: &[(Op, Vec<u8>)]) -> Vec<Evaluation> {
+    let cases: Vec<Case> = inputs.iter().map(|(op, bytes)| input_case(*op, bytes)).collect();
+    runner.run_collect(&cases).results.into_iter().map(classify).collect()
+}
+
+/// An input as a case: the host answers `op` with `bytes`.
+fn input_case(op: Op, bytes: &[u8]) -> Case {
+    Case {
         id: "fuzz-input".into(),
         description: String::new(),
         op,
@@ -122,8 +134,10 @@ pub fn evaluate(runner: &Runner, op: Op, bytes: &[u8]) -> Evaluation {
         level: Level::Required,
         expect: None,
         source: "fuzz".into(),
-    };
-    let result = runner.run_case(&case);
+    }
+}
+
+fn classify(result: CaseResult) -> Evaluation {
     match result.comparison.verdict {
         Verdict::Agree => Evaluation::Agree,
         Verdict::Inconclusive => Evaluation::Inconclusive(
@@ -138,7 +152,7 @@ pub fn evaluate(runner: &Runner, op: Op, bytes: &[u8]) -> Evaluation {
         ),
         Verdict::Diverge | Verdict::Crash => {
             let signature = expectations::signature(&result.comparison, &result.runs);
-            Evaluation::Differ(Class::of(op, &signature), Box::new(result))
+            Evaluation::Differ(Class::of(result.case.op, &signature), Box::new(result))
         }
     }
 }

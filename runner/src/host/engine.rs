@@ -128,6 +128,11 @@ impl HostEngine {
         self.limits
     }
 
+    /// How often the epoch advances.
+    pub(super) fn tick(&self) -> Duration {
+        TICK
+    }
+
     /// The invocation deadline in epoch ticks (rounded up, plus the tick in progress).
     pub(super) fn deadline_ticks(&self) -> u64 {
         self.limits.timeout.as_millis().div_ceil(TICK.as_millis()) as u64 + 1

@@ -161,8 +161,32 @@ impl Invocation {
 /// A failure inside an ABI, before it is classified against the store's state.
 enum Failure {
     Engine(wasmtime::Error),
+    Instantiate(wasmtime::Error),
     GuestError(String),
     Protocol(String),
+}
+
+/// One request of an invocation: the request line (without its newline) and the host's
+/// side of the exchange.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub payload: Vec<u8>,
+    pub script: HostScript,
+}
+
+/// What an ABI made of one request, before classification.
+struct Served {
+    result: Result<Vec<u8>, Failure>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    started: Instant,
+    ended: Instant,
+}
+
+impl Served {
+    fn new(result: Result<Vec<u8>, Failure>, stdout: Vec<u8>, stderr: Vec<u8>, started: Instant) -> Served {
+        Served { result, stdout, stderr, started, ended: Instant::now() }
+    }
 }
 
 /// A start function returning, or exiting with code 0, is success.
@@ -268,8 +292,8 @@ impl GuestModule {
         Ok(GuestModule { path: path.into(), abi, sha256, wapc_host, linked: Linked::Kwconform(pre) })
     }
 
-    /// Runs `operation` with `payload` (one request line, or several for a batch) in a
-    /// fresh instance; every case sees fresh guest state.
+    /// Runs one request of `operation` in a fresh instance: every case sees fresh guest
+    /// state.
     pub fn invoke(
         &self,
         engine: &HostEngine,
@@ -277,51 +301,64 @@ impl GuestModule {
         payload: &[u8],
         script: HostScript,
     ) -> Invocation {
-        let started = Instant::now();
+        let request = Request { payload: payload.to_vec(), script };
+        let mut served = self.invoke_batch(engine, operation, std::slice::from_ref(&request));
+        served.pop().expect("a batch of one serves its one request")
+    }
+
+    /// Runs `requests` of `operation` in one fresh instance, in order: one invocation per
+    /// request served, each with its own answer, host calls, output, time, deadline and
+    /// caps. The first request that fails (a trap, an exit, a cap, a protocol violation)
+    /// ends the instance: its invocation carries the failure, and the requests after it
+    /// are not run (the caller runs them in a fresh instance).
+    pub fn invoke_batch(
+        &self,
+        engine: &HostEngine,
+        operation: &str,
+        requests: &[Request],
+    ) -> Vec<Invocation> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
         let pre = match &self.linked {
             Linked::Kwconform(pre) => pre,
-            Linked::WasmtimeProvider(pre) => {
-                let (result, calls) = wapc_provider::invoke(pre, engine, operation, payload, script);
-                // Its guests' stdio goes to the runner's own: nothing to capture.
-                return Invocation {
-                    result,
-                    calls,
-                    stdout: Vec::new(),
-                    stderr: Vec::new(),
-                    elapsed: started.elapsed(),
-                    omitted: Omitted::default(),
-                };
-            }
+            Linked::WasmtimeProvider(pre) => return wapc_provider::serve(pre, engine, operation, requests),
         };
         let program = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (argv, stdin) = match self.abi {
             Abi::Wapc => (vec![program.as_str()], Vec::new()),
-            Abi::WasiCli => (vec![program.as_str(), operation], payload.to_vec()),
-        };
-        let mut store = state::new_store(engine, &argv, stdin, script);
-        let result = match pre.instantiate(&mut store) {
-            // A start function that loops, or a memory or table larger than the caps, is
-            // the runner's limit, whenever it is hit.
-            Err(e) => Err(match classify(Failure::Engine(e), store.data()) {
-                EngineFailure::Trap(message) => EngineFailure::Instantiate(message),
-                other => other,
-            }),
-            Ok(instance) => match self.abi {
-                Abi::Wapc => wapc::invoke(&mut store, instance, operation, payload),
-                Abi::WasiCli => wasi_cli::invoke(&mut store, instance),
+            Abi::WasiCli => {
+                let mut lines = Vec::new();
+                for request in requests {
+                    lines.extend_from_slice(&request.payload);
+                    lines.push(b'\n');
+                }
+                (vec![program.as_str(), operation], lines)
             }
-            .map_err(|failure| classify(failure, store.data())),
         };
-        let mut stderr = store.data().stderr.contents();
-        stderr.extend_from_slice(wapc::console(&store));
-        Invocation {
-            result,
-            calls: store.data_mut().take_calls(),
-            stdout: store.data().stdout.contents(),
-            stderr,
-            elapsed: started.elapsed(),
-            omitted: Omitted::default(),
-        }
+        let scripts = requests.iter().map(|r| r.script.clone()).collect();
+        let mut store = state::new_store(engine, &argv, stdin, scripts, self.abi == Abi::WasiCli);
+        let served = match pre.instantiate(&mut store) {
+            Err(e) => {
+                vec![Served::new(Err(Failure::Instantiate(e)), Vec::new(), Vec::new(), store.data().started)]
+            }
+            Ok(instance) => match self.abi {
+                Abi::Wapc => wapc::serve(&mut store, instance, operation, requests),
+                Abi::WasiCli => wasi_cli::serve(&mut store, instance, requests.len()),
+            },
+        };
+        served
+            .into_iter()
+            .enumerate()
+            .map(|(index, served)| Invocation {
+                result: served.result.map_err(|failure| classify(failure, store.data())),
+                calls: store.data_mut().take_calls(index),
+                stdout: served.stdout,
+                stderr: served.stderr,
+                elapsed: served.ended.duration_since(served.started),
+                omitted: Omitted::default(),
+            })
+            .collect()
     }
 }
 
@@ -329,6 +366,12 @@ fn classify(failure: Failure, state: &HostState) -> EngineFailure {
     match failure {
         Failure::GuestError(m) => EngineFailure::GuestError(m),
         Failure::Protocol(m) => EngineFailure::Protocol(m),
+        // A start function that loops, or a memory or table larger than the caps, is the
+        // runner's limit, whenever it is hit.
+        Failure::Instantiate(e) => match classify(Failure::Engine(e), state) {
+            EngineFailure::Trap(message) => EngineFailure::Instantiate(message),
+            other => other,
+        },
         Failure::Engine(e) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
             EngineFailure::Limit(Limit::Timeout)
         }

@@ -26,22 +26,70 @@ pub struct HostState {
     pub(super) clock: VirtualClock,
     pub(super) wapc: WapcState,
     pub(super) limits: Limits,
-    script: HostScript,
-    calls: Vec<HostCall>,
-    call_bytes: usize,
+    /// The host's side of each request of the invocation, in order.
+    scripts: Vec<HostScript>,
+    /// How requests are told apart: a WASI-CLI guest's request ends with the result line
+    /// it writes; a waPC driver says when one begins ([`HostState::begin_request`]).
+    by_lines: bool,
+    request: RequestState,
+    /// Host calls, with the request each belongs to.
+    calls: Vec<(usize, HostCall)>,
+    pub(super) started: Instant,
+}
+
+/// The request in progress, with its deadline's start and its host-call budget.
+#[derive(Clone, Copy)]
+struct RequestState {
+    index: usize,
     started: Instant,
+    calls: usize,
+    call_bytes: usize,
+}
+
+impl RequestState {
+    fn new(index: usize, started: Instant) -> Self {
+        RequestState { index, started, calls: 0, call_bytes: 0 }
+    }
 }
 
 impl HostState {
-    /// Stops the guest once its wall-clock budget is spent: every host function checks.
+    /// A waPC request begins (its deadline running from `started`): its budgets and its
+    /// exchange start afresh.
+    pub(super) fn begin_request(&mut self, index: usize, started: Instant) {
+        self.request = RequestState::new(index, started);
+        self.wapc.begin();
+    }
+
+    /// When the request in progress began: its deadline runs from there.
+    pub(super) fn request_started(&self) -> Instant {
+        match self.by_lines {
+            true => self.stdout.lines_done().1.unwrap_or(self.started),
+            false => self.request.started,
+        }
+    }
+
+    /// Stops the guest once its request's wall-clock budget is spent: every host function
+    /// checks, as does the epoch callback.
     pub(super) fn check_deadline(&self) -> wasmtime::Result<()> {
-        if self.started.elapsed() >= self.limits.timeout {
+        if self.request_started().elapsed() >= self.limits.timeout {
             return Err(wasmtime::Error::new(LimitHit(Limit::Timeout)));
         }
         Ok(())
     }
 
-    /// Answers a host call from the script and records it.
+    /// The request a host call belongs to; a WASI-CLI request that has just begun gets
+    /// fresh budgets.
+    fn current_request(&mut self) -> usize {
+        if self.by_lines {
+            let (done, at) = self.stdout.lines_done();
+            if done != self.request.index {
+                self.request = RequestState::new(done, at.unwrap_or(self.started));
+            }
+        }
+        self.request.index
+    }
+
+    /// Answers a host call from its request's script and records it.
     fn host_call(
         &mut self,
         binding: String,
@@ -49,32 +97,41 @@ impl HostState {
         operation: String,
         payload: Vec<u8>,
     ) -> Answer {
-        let answer = self.script.answer(&binding, &namespace, &operation);
-        self.calls.push(HostCall {
-            binding,
-            namespace,
-            operation,
-            payload,
-            answer: answer.clone(),
-            at: self.started.elapsed(),
-        });
+        let index = self.current_request();
+        let answer = match self.scripts.get(index) {
+            Some(script) => script.answer(&binding, &namespace, &operation),
+            None => Answer::Error(format!(
+                "{}kwconform: a host call after the guest answered every request",
+                super::calls::CALLBACK_FAILURE
+            )),
+        };
+        let at = self.request.started.elapsed();
+        let call = HostCall { binding, namespace, operation, payload, answer: answer.clone(), at };
+        self.calls.push((index, call));
         answer
     }
 
-    /// Takes `bytes` from the host-call budget before they are copied out of the guest.
+    /// Takes `bytes` from the request's host-call budget before they are copied out of
+    /// the guest.
     fn spend_on_calls(&mut self, bytes: usize) -> wasmtime::Result<()> {
-        if self.calls.len() >= self.limits.host_calls {
+        self.current_request();
+        let request = &mut self.request;
+        if request.calls >= self.limits.host_calls {
             return Err(wasmtime::Error::new(LimitHit(Limit::HostCalls)));
         }
-        self.call_bytes = self.call_bytes.saturating_add(bytes);
-        if self.call_bytes > self.limits.host_call_bytes {
+        request.calls += 1;
+        request.call_bytes = request.call_bytes.saturating_add(bytes);
+        if request.call_bytes > self.limits.host_call_bytes {
             return Err(wasmtime::Error::new(LimitHit(Limit::HostCallBytes)));
         }
         Ok(())
     }
 
-    pub(super) fn take_calls(&mut self) -> Vec<HostCall> {
-        std::mem::take(&mut self.calls)
+    /// The host calls of request `index`.
+    pub(super) fn take_calls(&mut self, index: usize) -> Vec<HostCall> {
+        let (mine, others) = std::mem::take(&mut self.calls).into_iter().partition(|(i, _)| *i == index);
+        self.calls = others;
+        mine.into_iter().map(|(_, call)| call).collect()
     }
 }
 
@@ -116,19 +173,23 @@ pub(super) fn define_host_call(
     Ok(())
 }
 
-/// A fresh store: no preopened directories, no environment, no network, stdio captured
-/// and capped, a virtual clock.
+/// A fresh store for one invocation serving one request per script: no preopened
+/// directories, no environment, no network, stdio captured and capped (the output caps
+/// count once per request), a virtual clock, a deadline per request.
 pub(super) fn new_store(
     engine: &HostEngine,
     argv: &[&str],
     stdin: Vec<u8>,
-    script: HostScript,
+    scripts: Vec<HostScript>,
+    by_lines: bool,
 ) -> Store<HostState> {
     let limits = engine.limits();
+    let requests = scripts.len().max(1);
     let stdin_stream = ReplaceableStdin::default();
     stdin_stream.replace(stdin);
-    let stdout = CappedOutput::new(limits.result_bytes, Limit::Result);
-    let stderr = CappedOutput::new(limits.stderr_bytes, Limit::Stderr);
+    let stderr = CappedOutput::new(limits.stderr_bytes.saturating_mul(requests), Limit::Stderr);
+    let stdout =
+        CappedOutput::with_lines(limits.result_bytes.saturating_mul(requests), Limit::Result, &stderr);
     let clock = VirtualClock::new();
     let wasi = WasiCtxBuilder::new()
         .args(argv)
@@ -150,15 +211,25 @@ pub(super) fn new_store(
         clock,
         wapc: WapcState::default(),
         limits,
-        script,
+        scripts,
+        by_lines,
+        request: RequestState::new(0, Instant::now()),
         calls: Vec::new(),
-        call_bytes: 0,
         started: Instant::now(),
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
+    // Epochs only prompt the check: a request's deadline runs from its own start, so a
+    // batch's later requests get their whole budget.
+    let tick = engine.tick();
     store.set_epoch_deadline(engine.deadline_ticks());
-    store.epoch_deadline_trap();
+    store.epoch_deadline_callback(move |context| {
+        let left = limits.timeout.saturating_sub(context.data().request_started().elapsed());
+        if left.is_zero() {
+            return Err(wasmtime::Error::new(LimitHit(Limit::Timeout)));
+        }
+        Ok(wasmtime::UpdateDeadline::Continue(left.as_nanos().div_ceil(tick.as_nanos()) as u64 + 1))
+    });
     store
 }
 

@@ -11,6 +11,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
@@ -87,40 +88,93 @@ impl tokio::io::AsyncRead for ReplaceableStdin {
 
 /// A stdout or stderr that keeps at most `capacity` bytes. A write beyond it keeps what
 /// fits, remembers the overflow, and stops the guest (a trap the store classifies as the
-/// runner's cap, not as the guest's fault).
+/// runner's cap, not as the guest's fault). A stdout can also log where each line ends,
+/// when, and how much of stderr had been written then: a batch of WASI-CLI requests is
+/// told apart by its result lines.
 #[derive(Clone)]
 pub struct CappedOutput {
     capacity: usize,
     limit: Limit,
-    state: Arc<Mutex<(Vec<u8>, bool)>>,
+    state: Arc<Mutex<Output>>,
+    /// The stream whose length each line end records (stderr, for stdout).
+    companion: Option<Box<CappedOutput>>,
+}
+
+#[derive(Default)]
+struct Output {
+    bytes: Vec<u8>,
+    overflowed: bool,
+    lines: Vec<LineEnd>,
+}
+
+/// Where a line of output ended: after `end` bytes, at `at`, with `companion` bytes of
+/// the companion stream written by then.
+#[derive(Clone, Copy, Debug)]
+pub struct LineEnd {
+    pub end: usize,
+    pub at: Instant,
+    pub companion: usize,
 }
 
 impl CappedOutput {
     pub fn new(capacity: usize, limit: Limit) -> Self {
-        CappedOutput { capacity, limit, state: Arc::default() }
+        CappedOutput { capacity, limit, state: Arc::default(), companion: None }
+    }
+
+    /// The same, logging each line end with `companion`'s length at that moment.
+    pub fn with_lines(capacity: usize, limit: Limit, companion: &CappedOutput) -> Self {
+        CappedOutput { companion: Some(Box::new(companion.clone())), ..CappedOutput::new(capacity, limit) }
     }
 
     /// What the guest wrote, up to the cap.
     pub fn contents(&self) -> Vec<u8> {
-        self.lock().0.clone()
+        self.lock().bytes.clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().bytes.len()
+    }
+
+    /// What the guest wrote after the first `mark` bytes.
+    pub fn since(&self, mark: usize) -> Vec<u8> {
+        self.lock().bytes.get(mark..).unwrap_or_default().to_vec()
     }
 
     /// Whether the guest tried to write more than the cap.
     pub fn overflowed(&self) -> bool {
-        self.lock().1
+        self.lock().overflowed
     }
 
-    fn lock(&self) -> MutexGuard<'_, (Vec<u8>, bool)> {
+    /// Every line end so far (with [`CappedOutput::with_lines`]).
+    pub fn lines(&self) -> Vec<LineEnd> {
+        self.lock().lines.clone()
+    }
+
+    /// How many lines are complete, and when the last one ended.
+    pub fn lines_done(&self) -> (usize, Option<Instant>) {
+        let state = self.lock();
+        (state.lines.len(), state.lines.last().map(|l| l.at))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Output> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Appends what fits; the number of bytes taken.
     fn append(&self, bytes: &[u8]) -> usize {
+        let companion = self.companion.as_ref().map(|c| c.len());
         let mut state = self.lock();
-        let room = self.capacity - state.0.len();
+        let room = self.capacity - state.bytes.len();
         let taken = bytes.len().min(room);
-        state.0.extend_from_slice(&bytes[..taken]);
-        state.1 |= taken < bytes.len();
+        let start = state.bytes.len();
+        state.bytes.extend_from_slice(&bytes[..taken]);
+        state.overflowed |= taken < bytes.len();
+        if let Some(companion) = companion {
+            let at = Instant::now();
+            for (i, _) in bytes[..taken].iter().enumerate().filter(|(_, b)| **b == b'\n') {
+                state.lines.push(LineEnd { end: start + i + 1, at, companion });
+            }
+        }
         taken
     }
 }

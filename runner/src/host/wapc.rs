@@ -1,14 +1,16 @@
 //! The waPC ABI (the Rust SDK; the Go SDK under TinyGo): the `wapc` imports and the
 //! `__guest_call` export.
 
-use wasmtime::{Caller, Instance, Linker, Store};
+use std::time::Instant;
+
+use wasmtime::{Caller, Instance, Linker, Store, TypedFunc};
 use wasmtime_wasi::I32Exit;
 
 use super::calls::Answer;
 use super::limits::{Limit, LimitHit};
 use super::memory;
 use super::state::{self, HostState};
-use super::{Failure, finish_start};
+use super::{Failure, Request, Served, finish_start};
 
 /// The buffers a waPC exchange passes through the host.
 #[derive(Default)]
@@ -100,13 +102,42 @@ fn read_answer(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> wasmti
 }
 
 /// Starts the module the way waPC hosts do, plus `_initialize` for reactors (Go
-/// `-buildmode=c-shared`), then makes one `__guest_call`.
-pub(super) fn invoke(
+/// `-buildmode=c-shared`), then serves the requests with one `__guest_call` each. The
+/// first failure ends the instance: the requests after it are left to a fresh one.
+pub(super) fn serve(
     store: &mut Store<HostState>,
     instance: Instance,
     operation: &str,
-    payload: &[u8],
-) -> Result<Vec<u8>, Failure> {
+    requests: &[Request],
+) -> Vec<Served> {
+    let started = store.data().started;
+    let guest_call = match initialise(store, instance) {
+        Ok(guest_call) => guest_call,
+        Err(failure) => return vec![Served::new(Err(failure), Vec::new(), Vec::new(), started)],
+    };
+    let mut served = Vec::with_capacity(requests.len());
+    for (index, request) in requests.iter().enumerate() {
+        // The first request's deadline includes the module's start, as a fresh one's does.
+        let begun = if index == 0 { started } else { Instant::now() };
+        let marks = (store.data().stdout.len(), store.data().stderr.len());
+        store.data_mut().begin_request(index, begun);
+        let result = call(store, &guest_call, operation, &request.payload);
+        let data = store.data();
+        let mut stderr = data.stderr.since(marks.1);
+        stderr.extend_from_slice(&data.wapc.console);
+        let failed = result.is_err();
+        served.push(Served::new(result, data.stdout.since(marks.0), stderr, begun));
+        if failed {
+            break;
+        }
+    }
+    served
+}
+
+fn initialise(
+    store: &mut Store<HostState>,
+    instance: Instance,
+) -> Result<TypedFunc<(i32, i32), i32>, Failure> {
     let has = |store: &mut Store<HostState>, name| instance.get_func(&mut *store, name).is_some();
     let start = if has(store, "_start") { "_start" } else { "_initialize" };
     for name in [start, "wapc_init"] {
@@ -115,8 +146,16 @@ pub(super) fn invoke(
             finish_start(func.call(&mut *store, ()))?;
         }
     }
-    let guest_call =
-        instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call").map_err(Failure::Engine)?;
+    instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call").map_err(Failure::Engine)
+}
+
+/// One `__guest_call`, and what the guest answered.
+fn call(
+    store: &mut Store<HostState>,
+    guest_call: &TypedFunc<(i32, i32), i32>,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, Failure> {
     let state = &mut store.data_mut().wapc;
     state.operation = operation.as_bytes().to_vec();
     state.request = payload.to_vec();
@@ -141,7 +180,9 @@ pub(super) fn invoke(
     }
 }
 
-/// What the guest logged with `__console_log`.
-pub(super) fn console(store: &Store<HostState>) -> &[u8] {
-    &store.data().wapc.console
+impl WapcState {
+    /// A new request: nothing of the last one's exchange stays.
+    pub(super) fn begin(&mut self) {
+        *self = WapcState::default();
+    }
 }

@@ -21,6 +21,7 @@ use super::EngineFailure;
 use super::calls::{Answer, HostCall, HostScript};
 use super::engine::HostEngine;
 use super::limits::Limit;
+use super::{Invocation, Omitted, Request};
 
 /// What wasmtime-provider reports when an epoch deadline interrupts a call, and the
 /// part of an initialisation failure that says the same (policy-evaluator matches both).
@@ -41,29 +42,33 @@ pub(super) fn link(engine: &HostEngine, module: &Module) -> Result<WasmtimeEngin
         .map_err(|e| e.to_string())
 }
 
-/// One invocation in a fresh `WapcHost`: initialisation, then one `call`.
-pub(super) fn invoke(
+/// A fresh `WapcHost` for the batch: initialisation, then one `call` per request,
+/// until the first failure.
+pub(super) fn serve(
     pre: &WasmtimeEngineProviderPre,
     engine: &HostEngine,
     operation: &str,
-    payload: &[u8],
-    script: HostScript,
-) -> (Result<Vec<u8>, EngineFailure>, Vec<HostCall>) {
-    let calls: Arc<Mutex<Vec<HostCall>>> = Arc::default();
-    let started = Instant::now();
+    requests: &[Request],
+) -> Vec<Invocation> {
+    // The callback answers from the script of the request in progress.
+    let exchange: Arc<Mutex<Exchange>> = Arc::new(Mutex::new((None, Vec::new(), Instant::now())));
     let callback = {
-        let calls = calls.clone();
+        let exchange = exchange.clone();
         move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
-            let answer = script.answer(binding, namespace, operation);
-            let call = HostCall {
+            let mut exchange = lock(&exchange);
+            let answer = match &exchange.0 {
+                Some(script) => script.answer(binding, namespace, operation),
+                None => Answer::Error("kwconform: a host call outside any request".into()),
+            };
+            let at = exchange.2.elapsed();
+            exchange.1.push(HostCall {
                 binding: binding.into(),
                 namespace: namespace.into(),
                 operation: operation.into(),
                 payload: payload.to_vec(),
                 answer: answer.clone(),
-                at: started.elapsed(),
-            };
-            calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(call);
+                at,
+            });
             match answer {
                 Answer::Success(bytes) => Ok(bytes),
                 Answer::Error(text) => Err(text.into()),
@@ -71,24 +76,65 @@ pub(super) fn invoke(
         }
     };
     let ticks = engine.deadline_ticks();
-    // The provider panics on a bad guest pointer; the panic ends this invocation only.
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let started = Instant::now();
+    let failed = |failure: EngineFailure, started: Instant| Invocation {
+        result: Err(failure),
+        calls: Vec::new(),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        elapsed: started.elapsed(),
+        omitted: Omitted::default(),
+    };
+    // The provider panics on a bad guest pointer; the panic ends this instance only.
+    let host = catch_unwind(AssertUnwindSafe(|| {
         let provider = pre
             .rehydrate(Some(EpochDeadlines { wapc_init: ticks, wapc_func: ticks }))
             .map_err(|e| EngineFailure::Instantiate(e.to_string()))?;
-        let host = WapcHost::new(Box::new(provider), Some(Box::new(callback))).map_err(classify)?;
-        host.call(operation, payload).map_err(classify)
+        WapcHost::new(Box::new(provider), Some(Box::new(callback))).map_err(classify)
     }));
-    let result = outcome.unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("no message");
-        Err(EngineFailure::Trap(format!("the wasmtime-provider host panicked: {message}")))
-    });
-    let calls = std::mem::take(&mut *calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-    (result, calls)
+    let host = match host {
+        Ok(Ok(host)) => host,
+        Ok(Err(failure)) => return vec![failed(failure, started)],
+        Err(panic) => return vec![failed(panicked(panic), started)],
+    };
+    let mut served = Vec::with_capacity(requests.len());
+    for (index, request) in requests.iter().enumerate() {
+        let begun = if index == 0 { started } else { Instant::now() };
+        *lock(&exchange) = (Some(request.script.clone()), Vec::new(), begun);
+        let result = catch_unwind(AssertUnwindSafe(|| host.call(operation, &request.payload)))
+            .map_err(panicked)
+            .and_then(|result| result.map_err(classify));
+        let failed = result.is_err();
+        served.push(Invocation {
+            result,
+            calls: std::mem::take(&mut lock(&exchange).1),
+            // Its guests' stdio goes to the runner's own: nothing to capture.
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            elapsed: begun.elapsed(),
+            omitted: Omitted::default(),
+        });
+        if failed {
+            break;
+        }
+    }
+    served
+}
+
+/// The script of the request in progress, its host calls, and when it began.
+type Exchange = (Option<HostScript>, Vec<HostCall>, Instant);
+
+fn lock(exchange: &Mutex<Exchange>) -> std::sync::MutexGuard<'_, Exchange> {
+    exchange.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> EngineFailure {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no message");
+    EngineFailure::Trap(format!("the wasmtime-provider host panicked: {message}"))
 }
 
 /// The wapc crate's errors, as the runner's failure kinds.

@@ -4,11 +4,42 @@
 //! and for each case the host response, the guests' views side by side with the
 //! differing members highlighted, the differences and the host-call trace.
 
-use super::model::Report;
+use std::io::{self, Write};
 
+use super::json::Streamed;
+use super::model::{Report, ReportHead, ResultSource};
+
+/// The page of a report held in memory.
 pub fn html(report: &Report) -> String {
-    let data = serde_json::to_string(report).expect("the report model serialises");
-    TEMPLATE.replace("/*REPORT*/", &script_json(&data))
+    let mut page = Vec::new();
+    write_html(&report.head(), &report.results, &mut page).expect("writing to memory succeeds");
+    String::from_utf8(page).expect("the page is UTF-8")
+}
+
+/// Writes the page, the report's JSON streamed into it.
+pub fn write_html(head: &ReportHead, results: &dyn ResultSource, out: &mut dyn Write) -> io::Result<()> {
+    let (before, after) = TEMPLATE.split_once("/*REPORT*/").expect("the template has a place for the report");
+    out.write_all(before.as_bytes())?;
+    serde_json::to_writer(ScriptSafe(&mut *out), &Streamed::new(head, results))?;
+    out.write_all(after.as_bytes())
+}
+
+/// Writes JSON inert inside a `<script>` element (see [`script_json`]). serde_json
+/// writes string fragments on character boundaries, so each write can be escaped alone.
+struct ScriptSafe<'a>(&'a mut dyn Write);
+
+impl Write for ScriptSafe<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.0.write_all(script_json(text).as_bytes())?,
+            Err(_) => self.0.write_all(bytes)?,
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// JSON that is inert inside a `<script>` element whatever its strings hold: `<`, `>`

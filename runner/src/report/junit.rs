@@ -4,30 +4,31 @@
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-use super::model::{Report, ResultEntry};
+use super::model::{ReportHead, ResultEntry, ResultSource};
 use super::terminal::{TerminalOptions, render_result};
 use crate::expectations::Judgement;
 
-pub fn junit(report: &Report) -> String {
+pub fn junit(report: &ReportHead, results: &dyn ResultSource) -> String {
     let mut junit = quick_junit::Report::new("kwconform");
     let Some((reference, others)) = report.guests.split_first() else {
         return junit.to_string().expect("a JUnit report serialises");
     };
-    for other in others {
-        let mut suite = TestSuite::new(format!("{} vs {}", reference.name, other.name));
-        for result in &report.results {
-            let mut case = TestCase::new(result.case.clone(), status(report, result, &other.name));
+    let mut suites: Vec<TestSuite> =
+        others.iter().map(|other| TestSuite::new(format!("{} vs {}", reference.name, other.name))).collect();
+    for result in results.entries().filter_map(Result::ok) {
+        for (suite, other) in suites.iter_mut().zip(others) {
+            let mut case = TestCase::new(result.case.clone(), status(report, &result, &other.name));
             case.set_classname(result.op.name());
             let elapsed = result.guests.values().map(|g| g.elapsed_us).max().unwrap_or(0);
             case.set_time(std::time::Duration::from_micros(elapsed));
             suite.add_test_case(case);
         }
-        junit.add_test_suite(suite);
     }
+    junit.add_test_suites(suites);
     junit.to_string().expect("a JUnit report serialises")
 }
 
-fn status(report: &Report, result: &ResultEntry, other: &str) -> TestCaseStatus {
+fn status(report: &ReportHead, result: &ResultEntry, other: &str) -> TestCaseStatus {
     // Only the differences this pair is part of count against it.
     let involved =
         result.diffs.iter().any(|d| d.values.contains_key(other)) || result.expectation.status == "unmet";
@@ -56,7 +57,7 @@ fn skipped(message: &str) -> TestCaseStatus {
 }
 
 /// What the terminal prints for the result, without colours.
-fn plain_text(report: &Report, result: &ResultEntry) -> String {
+fn plain_text(report: &ReportHead, result: &ResultEntry) -> String {
     let mut out = Vec::new();
     render_result(&mut out, result, &report.guests, TerminalOptions { verbose: true, quiet: false })
         .expect("writing to memory succeeds");

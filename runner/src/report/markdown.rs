@@ -4,11 +4,11 @@
 
 use std::fmt::Write as _;
 
-use super::model::{Counts, Report, ResultEntry};
+use super::model::{Counts, ReportHead, ResultEntry, ResultSource};
 use crate::excerpt::shown;
 use crate::expectations::Judgement;
 
-pub fn markdown(report: &Report) -> String {
+pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     let mut md = String::new();
     let total = &report.summary.total;
     let verdict = if report.passed() { "PASS" } else { "FAIL" };
@@ -34,42 +34,40 @@ pub fn markdown(report: &Report) -> String {
     }
     row(&mut md, "**total**", total);
 
-    let unexpected: Vec<&ResultEntry> = report.results.iter().filter(|r| r.unexpected).collect();
-    if !unexpected.is_empty() {
-        let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.len());
-        md.push_str("| result | op | case | what differs |\n|---|---|---|---|\n");
-        for r in unexpected {
-            let _ = writeln!(
-                md,
+    // One pass over the results: a row per unexpected and per expected result.
+    let (mut unexpected, mut expected) = (Vec::new(), Vec::new());
+    for r in results.entries().filter_map(Result::ok) {
+        if r.unexpected {
+            unexpected.push(format!(
                 "| {} | {} | {} | {} |",
                 r.judgement.name(),
                 r.op.name(),
                 code(&r.case),
-                differences(r)
-            );
-        }
-    }
-    let expected: Vec<(&ResultEntry, &Option<String>)> = report
-        .results
-        .iter()
-        .filter_map(|r| match &r.judgement {
-            Judgement::Expected { reason } => Some((r, reason)),
-            _ => None,
-        })
-        .collect();
-    if !expected.is_empty() {
-        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.len());
-        md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
-        for (r, reason) in expected {
+                differences(&r)
+            ));
+        } else if let Judgement::Expected { reason } = &r.judgement {
             let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-            let _ = writeln!(
-                md,
+            expected.push(format!(
                 "| {} | {} | {} | {} |",
                 r.op.name(),
                 code(&r.case),
-                differences(r),
+                differences(&r),
                 text(reason)
-            );
+            ));
+        }
+    }
+    if !unexpected.is_empty() {
+        let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.len());
+        md.push_str("| result | op | case | what differs |\n|---|---|---|---|\n");
+        for row in unexpected {
+            let _ = writeln!(md, "{row}");
+        }
+    }
+    if !expected.is_empty() {
+        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.len());
+        md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
+        for row in expected {
+            let _ = writeln!(md, "{row}");
         }
         md.push_str("\n</details>\n");
     }

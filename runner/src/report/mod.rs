@@ -5,11 +5,13 @@ mod json;
 mod junit;
 mod markdown;
 mod model;
+mod stream;
 mod terminal;
 
-pub use html::{html, script_json};
-pub use json::{write_all, write_json};
+pub use html::{html, script_json, write_html};
+pub use json::{write_all, write_json, write_report};
 pub use junit::junit;
 pub use markdown::markdown;
 pub use model::*;
+pub use stream::ReportWriter;
 pub use terminal::{TerminalOptions, render_result, render_summary, render_verdict};

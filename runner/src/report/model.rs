@@ -69,6 +69,10 @@ pub struct ResultEntry {
     pub judgement: Judgement,
     /// True when the case fails the run (see docs/report-format.md).
     pub unexpected: bool,
+    /// Run batched and again fresh (it did not agree), the two results differed; the
+    /// fresh one is what this entry shows.
+    #[serde(default)]
+    pub batch_unstable: bool,
     /// Each guest's outcome and the shape of every difference: what an entry of the
     /// expectations list records.
     pub signature: Signature,
@@ -192,6 +196,13 @@ pub struct Summary {
     pub by_op: BTreeMap<String, Counts>,
     /// How often each equivalence rule was applied.
     pub equivalences: BTreeMap<String, usize>,
+    /// Unexpected results by what is wrong: `unlisted`, `changed`, `stale`,
+    /// `inconclusive`, `unmet` (a case's `expect` block).
+    pub unexpected_by_kind: BTreeMap<String, usize>,
+    /// Cases whose batched and fresh results differed (the fresh one is reported).
+    pub batch_unstable: Vec<String>,
+    /// Each guest's time over all cases, in microseconds.
+    pub guest_elapsed_us: BTreeMap<String, u64>,
     pub elapsed_ms: u64,
 }
 
@@ -217,17 +228,92 @@ impl Summary {
     pub fn of(results: &[ResultEntry], elapsed_ms: u64) -> Summary {
         let mut summary = Summary { elapsed_ms, ..Summary::default() };
         for r in results {
-            summary.total.add(r);
-            summary.by_op.entry(r.op.name().to_string()).or_default().add(r);
-            for e in &r.equivalences {
-                *summary.equivalences.entry(e.rule.name().to_string()).or_default() += 1;
-            }
+            summary.add(r);
         }
         summary
+    }
+
+    /// Counts one more result (a run's results, as they come).
+    pub fn add(&mut self, r: &ResultEntry) {
+        self.total.add(r);
+        self.by_op.entry(r.op.name().to_string()).or_default().add(r);
+        for e in &r.equivalences {
+            *self.equivalences.entry(e.rule.name().to_string()).or_default() += 1;
+        }
+        if r.unexpected {
+            let kind = match &r.judgement {
+                Judgement::Agree | Judgement::Expected { .. } | Judgement::Informational => "unmet",
+                other => other.name(),
+            };
+            *self.unexpected_by_kind.entry(kind.to_string()).or_default() += 1;
+        }
+        if r.batch_unstable {
+            self.batch_unstable.push(r.case.clone());
+        }
+        for (guest, g) in &r.guests {
+            *self.guest_elapsed_us.entry(guest.clone()).or_default() += g.elapsed_us;
+        }
+    }
+}
+
+/// A report without its results: what reporters need besides the results themselves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportHead {
+    pub schema_version: u32,
+    pub kwconform_version: String,
+    pub partial: bool,
+    pub guests: Vec<GuestSummary>,
+    pub equality_rules: Vec<RuleEntry>,
+    pub summary: Summary,
+}
+
+impl ReportHead {
+    pub fn new(guests: Vec<GuestSummary>, summary: Summary, partial: bool) -> ReportHead {
+        ReportHead {
+            schema_version: REPORT_SCHEMA_VERSION,
+            kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
+            partial,
+            guests,
+            equality_rules: Rule::ALL
+                .iter()
+                .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
+                .collect(),
+            summary,
+        }
+    }
+
+    /// Exit status of a run: anything unexpected fails it, and so does an interrupted
+    /// run (not every case was compared).
+    pub fn passed(&self) -> bool {
+        self.summary.total.unexpected == 0 && !self.partial
+    }
+}
+
+/// Results as reporters read them: a report in memory, or a run's results streamed
+/// back from where they were spilled as they came.
+pub trait ResultSource {
+    fn entries(&self) -> Box<dyn Iterator<Item = std::io::Result<ResultEntry>> + '_>;
+}
+
+impl ResultSource for Vec<ResultEntry> {
+    fn entries(&self) -> Box<dyn Iterator<Item = std::io::Result<ResultEntry>> + '_> {
+        Box::new(self.iter().cloned().map(Ok))
     }
 }
 
 impl Report {
+    /// The report without its results.
+    pub fn head(&self) -> ReportHead {
+        ReportHead {
+            schema_version: self.schema_version,
+            kwconform_version: self.kwconform_version.clone(),
+            partial: self.partial,
+            guests: self.guests.clone(),
+            equality_rules: self.equality_rules.clone(),
+            summary: self.summary.clone(),
+        }
+    }
+
     pub fn from_results(run: &RunResults) -> Report {
         // Results in case id order: the same for a whole run and for merged shards.
         let mut results: Vec<ResultEntry> = run.results.iter().map(result_entry).collect();
@@ -315,6 +401,7 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
         verdict: c.verdict,
         judgement: r.judgement.clone(),
         unexpected: r.unexpected,
+        batch_unstable: r.batch_unstable,
         signature: expectations::signature(c, &r.runs),
         expectation: ExpectationEntry { status: status.into(), problems },
         response: response_entry(&r.case.response),

@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::model::{Counts, GuestResultEntry, Report, ResultEntry};
+use super::model::{Counts, GuestResultEntry, ReportHead, ResultEntry};
 use crate::compare::Verdict;
 use crate::excerpt::shown;
 use crate::expectations::{Judgement, Signature};
@@ -187,7 +187,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// The guests, the per-op table and the totals.
-pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
+pub fn render_summary(out: &mut impl Write, report: &ReportHead) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
@@ -222,9 +222,8 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         .guests
         .iter()
         .map(|g| {
-            let total: u64 =
-                report.results.iter().filter_map(|r| r.guests.get(&g.name)).map(|x| x.elapsed_us).sum();
-            let n = report.results.len().max(1) as f64;
+            let total = report.summary.guest_elapsed_us.get(&g.name).copied().unwrap_or(0);
+            let n = report.summary.total.cases.max(1) as f64;
             format!("{} {:.2} ms/case", g.name, total as f64 / n / 1000.0)
         })
         .collect();
@@ -234,16 +233,18 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.summary.elapsed_ms as f64 / 1000.0,
         per_guest.join(", ")
     )?;
-    let mut listing = [0; 4];
-    for r in &report.results {
-        match r.judgement {
-            Judgement::Unlisted => listing[0] += 1,
-            Judgement::Changed { .. } => listing[1] += 1,
-            Judgement::Stale => listing[2] += 1,
-            _ if r.unexpected && r.expectation.status == "unmet" => listing[3] += 1,
-            _ => {}
-        }
+    if !report.summary.batch_unstable.is_empty() {
+        let cases: Vec<String> = report.summary.batch_unstable.iter().map(|c| shown(c)).collect();
+        writeln!(
+            out,
+            "{YELLOW}batch-unstable: {} case(s) decoded differently batched than fresh (the fresh result is \
+             reported): {}{YELLOW:#}",
+            cases.len(),
+            cases.join(", ")
+        )?;
     }
+    let count = |kind: &str| report.summary.unexpected_by_kind.get(kind).copied().unwrap_or(0);
+    let listing = [count("unlisted"), count("changed"), count("stale"), count("unmet")];
     if listing.iter().any(|&n| n > 0) {
         writeln!(
             out,
@@ -257,7 +258,7 @@ pub fn render_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
 }
 
 /// `PASS: 0 unexpected of 797 cases`.
-pub fn render_verdict(out: &mut impl Write, report: &Report) -> io::Result<()> {
+pub fn render_verdict(out: &mut impl Write, report: &ReportHead) -> io::Result<()> {
     if report.partial {
         return writeln!(
             out,

@@ -11,7 +11,7 @@ use kwconform::expectations::{self, Expectations};
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
 use kwconform::host::WapcHostFlavour;
-use kwconform::run::Shard;
+use kwconform::run::{Execution, Isolation, Shard};
 
 use crate::{cmd_corpus, cmd_fuzz, cmd_repro, cmd_run};
 
@@ -118,6 +118,8 @@ pub struct FuzzArgs {
     pub guests: Vec<GuestSpec>,
     #[command(flatten)]
     pub sdks: SdkArgs,
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
     /// Oracle calls one shrink may spend.
     #[arg(long, default_value_t = 2000)]
     pub max_shrink_steps: u32,
@@ -249,6 +251,40 @@ pub struct RunArgs {
     /// stack Kubewarden's host uses (trusted guests only; docs/guest-protocol.md).
     #[arg(long, value_enum, default_value_t = WapcHost::Kwconform)]
     pub wapc_host: WapcHost,
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
+}
+
+/// How cases are executed (docs/guest-protocol.md, "Batches").
+#[derive(Args, Clone, Copy)]
+pub struct ExecutionArgs {
+    /// `batched` (several cases of one operation per guest instance; every case that
+    /// does not agree is run again fresh, and the fresh result is reported) or `fresh`
+    /// (a fresh instance of every guest for every case).
+    #[arg(long, value_enum, default_value_t = IsolationArg::Batched)]
+    pub isolation: IsolationArg,
+    /// Cases per batch.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    pub batch_size: u16,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum IsolationArg {
+    Batched,
+    Fresh,
+}
+
+impl From<ExecutionArgs> for Execution {
+    fn from(args: ExecutionArgs) -> Self {
+        let isolation = match args.isolation {
+            IsolationArg::Batched => Isolation::Batched { size: args.batch_size.into(), recheck: true },
+            IsolationArg::Fresh => Isolation::Fresh,
+        };
+        Execution { isolation, jobs: args.jobs.map_or(Execution::default().jobs, usize::from) }
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

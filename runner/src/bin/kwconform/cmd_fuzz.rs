@@ -9,7 +9,7 @@ use kwconform::fuzz::{Budget, Class, ClassRecord, Covered, FuzzEvent, FuzzOption
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
 use kwconform::report::{self, Report};
-use kwconform::run::Runner;
+use kwconform::run::{Execution, Isolation, Runner};
 
 use crate::cli::{CliResult, FuzzArgs};
 
@@ -21,7 +21,14 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let specs =
         if args.guests.is_empty() { crate::cmd_run::guests_for(project, &args.sdks)? } else { args.guests };
     let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
-    let runner = Runner::new(engine, &specs, |_| {})?;
+    // Batched on every core; each new finding is checked fresh before it is kept.
+    let execution = match Execution::from(args.execution) {
+        Execution { isolation: Isolation::Batched { size, .. }, jobs } => {
+            Execution { isolation: Isolation::Batched { size, recheck: false }, jobs }
+        }
+        fresh => fresh,
+    };
+    let runner = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
     let budget = match (args.time, args.iterations) {
         (Some(time), _) => Budget::Time(time),
         (None, n) => Budget::Inputs(n.unwrap_or(1000)),
@@ -64,7 +71,7 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let saved: Vec<PathBuf> = summary.classes.iter().filter_map(|c| c.path.clone()).collect();
     if !saved.is_empty() {
         let cases = case::load_cases(&saved)?;
-        report::write_all(&Report::from_results(&runner.run(&cases, |_| {})), &report_dir)?;
+        report::write_report(&Report::from_results(&runner.run_collect(&cases)), &report_dir)?;
     }
     println!(
         "summary: {}{}",
@@ -131,20 +138,21 @@ fn print_fuzz_summary(summary: &FuzzSummary) {
         }
     }
     for (op, s) in &summary.by_op {
-        println!(
-            "{op}: {} inputs ({} inconclusive), {} executions, {:.0} executions/s",
-            s.inputs, s.inconclusive, s.executions, s.executions_per_second
-        );
+        println!("{op}: {} inputs ({} inconclusive), {} executions", s.inputs, s.inconclusive, s.executions);
     }
     if !summary.inconclusive.is_empty() {
         let limits: Vec<String> = summary.inconclusive.iter().map(|(l, n)| format!("{l} ×{n}")).collect();
         println!("inconclusive (a runner limit stopped a guest, nothing compared): {}", limits.join(", "));
     }
+    if summary.batch_unstable > 0 {
+        println!("{} finding(s) a fresh run did not show again: not saved", summary.batch_unstable);
+    }
     println!(
-        "{} inputs, {} executions in {:.1} s{}",
+        "{} inputs, {} executions in {:.1} s: {:.0} executions/s{}",
         summary.inputs,
         summary.executions,
         summary.elapsed_ms as f64 / 1000.0,
+        summary.executions_per_second,
         if summary.stopped_early { " (stopped early; everything found so far is saved)" } else { "" }
     );
 }

@@ -106,7 +106,7 @@ fn export(dir: &Path, case: &Case, report: &Report) -> Result<(), Box<dyn std::e
     let bundle = dir.join(case::BUNDLE_DIR);
     let guests = serde_json::to_vec_pretty(&report.guests)?;
     kwconform::fs::write_atomically(&bundle.join("guests.json"), &guests)?;
-    report::write_all(report, &bundle.join("report"))?;
+    report::write_report(report, &bundle.join("report"))?;
     match kwctl::export(case) {
         Ok(session) => kwconform::fs::write_atomically(&bundle.join("session.yml"), session.as_bytes())?,
         Err(e) => eprintln!("kwconform: no kwctl session in the bundle: {e}"),

@@ -1,7 +1,7 @@
 //! `run` and `build-guests`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +15,7 @@ use kwconform::guest_build::{Project, SdkSpec};
 use kwconform::host::{HostEngine, Limits, WapcHostFlavour};
 use kwconform::matrix::Release;
 use kwconform::relay;
-use kwconform::report::{self, Report, TerminalOptions};
+use kwconform::report::{self, Report, ReportHead, ReportWriter, TerminalOptions};
 use kwconform::run::{Event, Runner};
 
 use crate::cli::{CliResult, RunArgs, SdkArgs, case_roots, load_expectations};
@@ -57,6 +57,8 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         }
     };
     let mut cases = select_cases(all_cases, args.only.as_deref())?;
+    // Case id order, the order of the reports, whatever the order of the files.
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(shard) = args.shard {
         cases.retain(|c| shard.contains(&c.id));
     }
@@ -98,22 +100,36 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         }
     })?
     .with_expectations(expectations)
+    .with_execution(args.execution.into())
     .with_stop(interruptible()?);
     let guests = runner.guests().to_vec();
     let options = TerminalOptions { verbose: args.verbose, quiet: args.quiet };
     if !quiet {
         writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
     }
-    let results = runner.run(&cases, |event| {
-        if let Event::CaseFinished { result, .. } = event {
-            let entry = Report::result_entry(result);
-            let _ = report::render_result(&mut out, &entry, &guests, options);
+    // Each result is shown and spilled to the reports as it comes: nothing accumulates.
+    let mut writer = ReportWriter::create(&report_dir, &guests)?;
+    let mut failure = None;
+    let stats = runner.run(&cases, |event| {
+        if let Event::CaseFinished { result, .. } = event
+            && failure.is_none()
+        {
+            match writer.add(&result) {
+                Ok(entry) => {
+                    let _ = report::render_result(&mut out, &entry, &guests, options);
+                }
+                Err(e) => failure = Some(e),
+            }
         }
     });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
     if cases.is_empty() {
         writeln!(out, "no cases selected (--allow-empty): nothing was compared")?;
     }
-    finish(&Report::from_results(&results), report_dir, quiet)
+    let head = writer.finish(stats.elapsed, stats.interrupted)?;
+    finish(&head, &report_dir, quiet)
 }
 
 /// A flag Ctrl-C and SIGTERM set: the run stops before its next case and writes the
@@ -125,15 +141,14 @@ pub fn interruptible() -> Result<Arc<AtomicBool>, ctrlc::Error> {
     Ok(stop)
 }
 
-/// Prints the summary (or, quiet, the verdict), writes the reports, gives the exit code.
-fn finish(report: &Report, dir: PathBuf, quiet: bool) -> CliResult {
+/// Prints the summary (or, quiet, the verdict) of written reports, gives the exit code.
+fn finish(report: &ReportHead, dir: &Path, quiet: bool) -> CliResult {
     let mut out = anstream::stdout();
     if quiet {
         report::render_verdict(&mut out, report)?;
     } else {
         report::render_summary(&mut out, report)?;
     }
-    report::write_all(report, &dir)?;
     writeln!(out, "reports: {} (report.json, junit.xml, summary.md, report.html)", dir.display())?;
     Ok(match () {
         _ if report.partial => exit_codes::INTERRUPTED,
@@ -162,7 +177,8 @@ pub fn merge(project: &Project, dirs: &[PathBuf], out: Option<PathBuf>) -> CliRe
         })
         .collect::<Result<Vec<Report>, String>>()?;
     let merged = Report::merge(reports)?;
-    finish(&merged, out, false)
+    report::write_report(&merged, &out)?;
+    finish(&merged.head(), &out, false)
 }
 
 /// The cases as the host would relay them; those the relay cannot model are skipped.

@@ -1,4 +1,12 @@
 //! Executing cases against guests. Execution emits results; it never formats them.
+//!
+//! A run hands cases to a pool of workers ([`schedule`]) that share the engine and the
+//! compiled modules. By default each worker serves a batch of cases of one operation in
+//! one instance per guest, and runs every case that does not agree again in fresh
+//! instances: the fresh result is the one reported, and a case whose fresh and batched
+//! results differ is marked batch-unstable. Results come back in case order.
+
+mod schedule;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,9 +47,49 @@ pub struct CaseResult {
     pub judgement: Judgement,
     /// The case fails the run: its judgement fails, or a guest missed the case's `expect`.
     pub unexpected: bool,
+    /// Run batched and again fresh (it did not agree), the two results differed: the fresh
+    /// one is reported.
+    pub batch_unstable: bool,
 }
 
-/// Everything a run produced; reporters read only this.
+/// How cases share guest instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// A fresh instance of every guest for every case.
+    Fresh,
+    /// Up to `size` cases of one operation per instance. With `recheck`, every case that
+    /// does not agree is run again fresh and the fresh result is reported (a run always
+    /// rechecks; the fuzzer checks each new finding fresh itself).
+    Batched { size: usize, recheck: bool },
+}
+
+/// How a run executes: isolation and the number of workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Execution {
+    pub isolation: Isolation,
+    /// Worker threads; they share the engine and the compiled modules.
+    pub jobs: usize,
+}
+
+impl Default for Execution {
+    /// Batches of 32, one worker per core.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Execution { isolation: Isolation::Batched { size: 32, recheck: true }, jobs: cores }
+    }
+}
+
+/// What a run did, besides its results (which it hands out as events).
+#[derive(Clone, Copy, Debug)]
+pub struct RunStats {
+    pub cases: usize,
+    pub elapsed: Duration,
+    /// Stopped (Ctrl-C) before every case ran.
+    pub interrupted: bool,
+}
+
+/// Everything a run produced, collected ([`Runner::run_collect`]); a run of many cases
+/// hands its results to a streaming reporter instead.
 pub struct RunResults {
     pub guests: Vec<GuestSummary>,
     pub results: Vec<CaseResult>,
@@ -52,8 +100,16 @@ pub struct RunResults {
 
 /// Progress of a run, for whoever is watching.
 pub enum Event<'a> {
-    GuestLoaded { guest: &'a GuestSummary, elapsed: Duration },
-    CaseFinished { index: usize, total: usize, result: &'a CaseResult },
+    GuestLoaded {
+        guest: &'a GuestSummary,
+        elapsed: Duration,
+    },
+    /// A case is done, in case order; the result is the watcher's to keep or drop.
+    CaseFinished {
+        index: usize,
+        total: usize,
+        result: Box<CaseResult>,
+    },
 }
 
 /// The guests of a run, loaded into one engine.
@@ -63,6 +119,7 @@ pub struct Runner {
     summaries: Vec<GuestSummary>,
     expectations: Expectations,
     stop: Option<Arc<AtomicBool>>,
+    execution: Execution,
 }
 
 /// Why a set of guests cannot make a run: a run must compare something.
@@ -112,13 +169,30 @@ impl Runner {
             on_event(Event::GuestLoaded { guest: &summaries[summaries.len() - 1], elapsed });
             guests.push(guest);
         }
-        Ok(Runner { engine, guests, summaries, expectations: Expectations::default(), stop: None })
+        Ok(Runner {
+            engine,
+            guests,
+            summaries,
+            expectations: Expectations::default(),
+            stop: None,
+            execution: Execution::default(),
+        })
     }
 
     /// Judges divergences against this list (by default, every divergence is unlisted).
     pub fn with_expectations(mut self, expectations: Expectations) -> Self {
         self.expectations = expectations;
         self
+    }
+
+    /// How [`Runner::run`] executes (by default: batched, one worker per core).
+    pub fn with_execution(mut self, execution: Execution) -> Self {
+        self.execution = execution;
+        self
+    }
+
+    pub fn execution(&self) -> Execution {
+        self.execution
     }
 
     /// [`Runner::run`] stops before the next case once `stop` is set (Ctrl-C).
@@ -131,40 +205,56 @@ impl Runner {
         &self.summaries
     }
 
-    /// Runs one case against every guest and compares the results.
+    /// Runs one case in fresh instances of every guest and compares the results, keeping
+    /// everything the guests wrote.
     pub fn run_case(&self, case: &Case) -> CaseResult {
         let runs: Vec<(String, GuestRun)> = self
             .guests
             .iter()
             .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.image, &case.response)))
             .collect();
+        self.judged(case, runs)
+    }
+
+    /// Compares the runs of one case and judges them against the expectations list.
+    fn judged(&self, case: &Case, runs: Vec<(String, GuestRun)>) -> CaseResult {
         let comparison = compare::compare(case, &runs, &self.summaries);
         let judgement = self.expectations.judge(&case.id, case.level, &comparison, &runs, &self.summaries);
         // An unmet `expect` block fails the run unless the expectations list records this
         // very result for these SDK versions (the list is the versioned record).
         let unmet = matches!(comparison.expectation, ExpectationStatus::Unmet(_));
         let unexpected = judgement.fails() || (unmet && !matches!(judgement, Judgement::Expected { .. }));
-        CaseResult { case: case.clone(), runs, comparison, judgement, unexpected }
+        CaseResult { case: case.clone(), runs, comparison, judgement, unexpected, batch_unstable: false }
     }
 
-    /// Runs every case, reporting each result as it is done.
-    pub fn run(&self, cases: &[Case], mut on_event: impl FnMut(Event<'_>)) -> RunResults {
+    /// Runs every case, handing each result to `on_event` in case order as soon as it and
+    /// the ones before it are done. What each result keeps of the guests' output is
+    /// bounded ([`GuestRun::excerpt`]).
+    pub fn run(&self, cases: &[Case], mut on_event: impl FnMut(Event<'_>)) -> RunStats {
         let started = Instant::now();
+        let done = schedule::run(self, cases, |index, result| {
+            on_event(Event::CaseFinished { index, total: cases.len(), result: Box::new(result) })
+        });
+        RunStats { cases: done, elapsed: started.elapsed(), interrupted: done < cases.len() }
+    }
+
+    /// [`Runner::run`], with the results collected.
+    pub fn run_collect(&self, cases: &[Case]) -> RunResults {
         let mut results = Vec::with_capacity(cases.len());
-        let stopped = || self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
-        for (index, case) in cases.iter().enumerate() {
-            if stopped() {
-                break;
+        let stats = self.run(cases, |event| {
+            if let Event::CaseFinished { result, .. } = event {
+                results.push(*result);
             }
-            let mut result = self.run_case(case);
-            // What a run keeps of each case stays bounded (`repro` shows everything).
-            for (_, run) in &mut result.runs {
-                run.excerpt();
-            }
-            on_event(Event::CaseFinished { index, total: cases.len(), result: &result });
-            results.push(result);
+        });
+        RunResults {
+            guests: self.summaries.clone(),
+            results,
+            elapsed: stats.elapsed,
+            interrupted: stats.interrupted,
         }
-        let interrupted = results.len() < cases.len();
-        RunResults { guests: self.summaries.clone(), results, elapsed: started.elapsed(), interrupted }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
