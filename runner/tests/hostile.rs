@@ -441,7 +441,7 @@ fn a_run_flooding_every_cap_stays_under_500_mb() {
       (loop $l (call $console_log (i32.const 0) (i32.const 16384)) (br $l))))
     (if (i32.eq (i32.rem_u (local.get $len) (i32.const 7)) (i32.const 3)) (then
       (loop $l (drop (call $host_call (i32.const 0) (i32.const 10) (i32.const 0) (i32.const 3)
-        (i32.const 0) (i32.const 15) (i32.const 0) (i32.const 4096))) (br $l))))
+        (i32.const 0) (i32.const 15) (i32.const 0) (i32.const 2))) (br $l))))
     (if (i32.eq (i32.rem_u (local.get $len) (i32.const 7)) (i32.const 4)) (then
       (call $guest_response (i32.const 0) (i32.const 0x4000000))))
     (if (i32.eq (i32.rem_u (local.get $len) (i32.const 7)) (i32.const 5)) (then

@@ -1,6 +1,7 @@
-//! Every per-invocation resource a guest controls, with its cap (docs/guest-protocol.md,
-//! "Limits"). Hitting a cap stops the guest and makes the result inconclusive: the
-//! runner's limit, not a finding about the SDK.
+//! Every resource a guest controls, with its cap, counted per request (a batch's
+//! requests each get the whole budget; memory and tables are per instance)
+//! (docs/guest-protocol.md, "Caps"). Hitting a cap stops the guest and makes the result
+//! inconclusive: the runner's limit, not a finding about the SDK.
 
 use std::fmt;
 use std::time::Duration;
@@ -35,11 +36,11 @@ impl Default for Limits {
             timeout: Duration::from_secs(10),
             memory_bytes: 256 << 20,
             table_elements: 1 << 20,
-            result_bytes: 256 << 10,
-            stderr_bytes: 64 << 10,
-            console_bytes: 64 << 10,
-            host_calls: 1000,
-            host_call_bytes: 4 << 20,
+            result_bytes: 64 << 10,
+            stderr_bytes: 16 << 10,
+            console_bytes: 16 << 10,
+            host_calls: 100,
+            host_call_bytes: 64 << 10,
         }
     }
 }

@@ -58,6 +58,8 @@ impl HostState {
     pub(super) fn begin_request(&mut self, index: usize, started: Instant) {
         self.request = RequestState::new(index, started);
         self.wapc.begin();
+        self.stdout.begin_request();
+        self.stderr.begin_request();
     }
 
     /// When the request in progress began: its deadline runs from there.
@@ -184,12 +186,10 @@ pub(super) fn new_store(
     by_lines: bool,
 ) -> Store<HostState> {
     let limits = engine.limits();
-    let requests = scripts.len().max(1);
     let stdin_stream = ReplaceableStdin::default();
     stdin_stream.replace(stdin);
-    let stderr = CappedOutput::new(limits.stderr_bytes.saturating_mul(requests), Limit::Stderr);
-    let stdout =
-        CappedOutput::with_lines(limits.result_bytes.saturating_mul(requests), Limit::Result, &stderr);
+    let stderr = CappedOutput::new(limits.stderr_bytes, Limit::Stderr);
+    let stdout = CappedOutput::with_lines(limits.result_bytes, Limit::Result, &stderr, scripts.len());
     let clock = VirtualClock::new();
     let wasi = WasiCtxBuilder::new()
         .args(argv)
@@ -256,16 +256,22 @@ impl Limiter {
         }
     }
 
+    /// Counts a growth from `current` to `desired` against `cap`. Past the cap, the
+    /// guest stops with the cap named; within it but past the memory's or table's own
+    /// maximum, the growth fails the ordinary way (-1).
     fn grow(
         total: &mut usize,
         pending: &mut usize,
-        cap: usize,
-        by: usize,
-        limit: Limit,
+        (cap, limit): (usize, Limit),
+        (current, desired, max): (usize, usize, Option<usize>),
     ) -> wasmtime::Result<bool> {
+        let by = desired.saturating_sub(current);
         let grown = total.saturating_add(by);
         if grown > cap {
             return Err(wasmtime::Error::new(LimitHit(limit)));
+        }
+        if max.is_some_and(|max| desired > max) {
+            return Ok(false);
         }
         *total = grown;
         *pending = by;
@@ -280,11 +286,8 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Beyond the memory's own maximum, the growth fails the ordinary way (-1).
-        if max.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        Limiter::grow(&mut self.memory, &mut self.pending, self.memory_cap, desired - current, Limit::Memory)
+        let cap = (self.memory_cap, Limit::Memory);
+        Limiter::grow(&mut self.memory, &mut self.pending, cap, (current, desired, max))
     }
 
     fn memory_grow_failed(&mut self, _: wasmtime::Error) -> wasmtime::Result<()> {
@@ -298,10 +301,8 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if max.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        Limiter::grow(&mut self.tables, &mut self.pending, self.table_cap, desired - current, Limit::Table)
+        let cap = (self.table_cap, Limit::Table);
+        Limiter::grow(&mut self.tables, &mut self.pending, cap, (current, desired, max))
     }
 
     fn table_grow_failed(&mut self, _: wasmtime::Error) -> wasmtime::Result<()> {

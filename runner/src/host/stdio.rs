@@ -86,11 +86,12 @@ impl tokio::io::AsyncRead for ReplaceableStdin {
     }
 }
 
-/// A stdout or stderr that keeps at most `capacity` bytes. A write beyond it keeps what
-/// fits, remembers the overflow, and stops the guest (a trap the store classifies as the
-/// runner's cap, not as the guest's fault). A stdout can also log where each line ends,
-/// when, and how much of stderr had been written then: a batch of WASI-CLI requests is
-/// told apart by its result lines.
+/// A stdout or stderr that keeps at most `capacity` bytes per request. A write beyond it
+/// keeps what fits, remembers the overflow, and stops the guest (a trap the store
+/// classifies as the runner's cap, not as the guest's fault). A stdout can also log
+/// where each line ends, when, and how much of stderr had been written then: a batch of
+/// WASI-CLI requests is told apart by its result lines, and each line ends a request
+/// for both streams.
 #[derive(Clone)]
 pub struct CappedOutput {
     capacity: usize,
@@ -98,6 +99,9 @@ pub struct CappedOutput {
     state: Arc<Mutex<Output>>,
     /// The stream whose length each line end records (stderr, for stdout).
     companion: Option<Box<CappedOutput>>,
+    /// How many requests the lines may end: output after the last one counts against
+    /// the last request's cap.
+    requests: usize,
 }
 
 #[derive(Default)]
@@ -105,6 +109,8 @@ struct Output {
     bytes: Vec<u8>,
     overflowed: bool,
     lines: Vec<LineEnd>,
+    /// Where the request in progress began writing.
+    request_start: usize,
 }
 
 /// Where a line of output ended: after `end` bytes, at `at`, with `companion` bytes of
@@ -118,12 +124,17 @@ pub struct LineEnd {
 
 impl CappedOutput {
     pub fn new(capacity: usize, limit: Limit) -> Self {
-        CappedOutput { capacity, limit, state: Arc::default(), companion: None }
+        CappedOutput { capacity, limit, state: Arc::default(), companion: None, requests: 1 }
     }
 
-    /// The same, logging each line end with `companion`'s length at that moment.
-    pub fn with_lines(capacity: usize, limit: Limit, companion: &CappedOutput) -> Self {
-        CappedOutput { companion: Some(Box::new(companion.clone())), ..CappedOutput::new(capacity, limit) }
+    /// The same, logging each line end with `companion`'s length at that moment; each of
+    /// the first `requests` lines ends a request.
+    pub fn with_lines(capacity: usize, limit: Limit, companion: &CappedOutput, requests: usize) -> Self {
+        CappedOutput {
+            companion: Some(Box::new(companion.clone())),
+            requests,
+            ..CappedOutput::new(capacity, limit)
+        }
     }
 
     /// What the guest wrote, up to the cap.
@@ -160,19 +171,35 @@ impl CappedOutput {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends what fits; the number of bytes taken.
-    fn append(&self, bytes: &[u8]) -> usize {
-        let companion = self.companion.as_ref().map(|c| c.len());
+    /// A new request begins: the cap counts afresh from here.
+    pub fn begin_request(&self) {
         let mut state = self.lock();
-        let room = self.capacity - state.bytes.len();
-        let taken = bytes.len().min(room);
-        let start = state.bytes.len();
-        state.bytes.extend_from_slice(&bytes[..taken]);
-        state.overflowed |= taken < bytes.len();
-        if let Some(companion) = companion {
-            let at = Instant::now();
-            for (i, _) in bytes[..taken].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-                state.lines.push(LineEnd { end: start + i + 1, at, companion });
+        state.request_start = state.bytes.len();
+    }
+
+    /// Appends what fits in the request in progress; the number of bytes taken. With a
+    /// line log, each line ends a request, here and in the companion.
+    fn append(&self, bytes: &[u8]) -> usize {
+        let mut state = self.lock();
+        let mut taken = 0;
+        for piece in bytes.split_inclusive(|b| *b == b'\n') {
+            let room = self.capacity.saturating_sub(state.bytes.len() - state.request_start);
+            let fits = piece.len().min(room);
+            state.bytes.extend_from_slice(&piece[..fits]);
+            taken += fits;
+            if fits < piece.len() {
+                state.overflowed = true;
+                break;
+            }
+            if let (Some(companion), Some(b'\n')) = (&self.companion, piece.last()) {
+                let end = state.bytes.len();
+                let companion_len = companion.len();
+                // A line past the last request ends nothing: the cap keeps counting.
+                if state.lines.len() + 1 < self.requests {
+                    state.request_start = end;
+                    companion.begin_request();
+                }
+                state.lines.push(LineEnd { end, at: Instant::now(), companion: companion_len });
             }
         }
         taken

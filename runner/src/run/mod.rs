@@ -72,10 +72,10 @@ pub struct Execution {
 }
 
 impl Default for Execution {
-    /// Batches of 32, one worker per core.
+    /// Batches of 128 (docs/performance.md), one worker per core.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Execution { isolation: Isolation::Batched { size: 32, recheck: true }, jobs: cores }
+        Execution { isolation: Isolation::Batched { size: 128, recheck: true }, jobs: cores }
     }
 }
 
@@ -230,9 +230,19 @@ impl Runner {
     /// Runs every case, handing each result to `on_event` in case order as soon as it and
     /// the ones before it are done. What each result keeps of the guests' output is
     /// bounded ([`GuestRun::excerpt`]).
-    pub fn run(&self, cases: &[Case], mut on_event: impl FnMut(Event<'_>)) -> RunStats {
+    pub fn run(&self, cases: &[Case], on_event: impl FnMut(Event<'_>)) -> RunStats {
+        self.run_as(self.execution, cases, on_event)
+    }
+
+    /// [`Runner::run`], executed another way than the runner's own.
+    pub fn run_as(
+        &self,
+        execution: Execution,
+        cases: &[Case],
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> RunStats {
         let started = Instant::now();
-        let done = schedule::run(self, cases, |index, result| {
+        let done = schedule::run(self, execution, cases, |index, result| {
             on_event(Event::CaseFinished { index, total: cases.len(), result: Box::new(result) })
         });
         RunStats { cases: done, elapsed: started.elapsed(), interrupted: done < cases.len() }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
-use super::{CaseResult, Isolation, Runner};
+use super::{CaseResult, Execution, Isolation, Runner};
 use crate::case::{Case, HostResponse};
 use crate::compare::Verdict;
 use crate::guest::GuestRun;
@@ -19,9 +19,14 @@ const WINDOW_PER_JOB: usize = 4;
 
 /// Runs `cases`, handing `(index, result)` to `on_result` in case order; returns how
 /// many were handed (fewer when the runner was stopped).
-pub(super) fn run(runner: &Runner, cases: &[Case], mut on_result: impl FnMut(usize, CaseResult)) -> usize {
-    let jobs = runner.execution.jobs.max(1);
-    let units = units(cases, runner.execution.isolation, jobs);
+pub(super) fn run(
+    runner: &Runner,
+    execution: Execution,
+    cases: &[Case],
+    mut on_result: impl FnMut(usize, CaseResult),
+) -> usize {
+    let jobs = execution.jobs.max(1);
+    let units = units(cases, execution.isolation, jobs);
     let jobs = jobs.min(units.len().max(1));
     let window = jobs * WINDOW_PER_JOB;
     let next = AtomicUsize::new(0);
@@ -44,7 +49,8 @@ pub(super) fn run(runner: &Runner, cases: &[Case], mut on_result: impl FnMut(usi
                     if runner.stopped() {
                         break;
                     }
-                    if sender.send((unit, run_unit(runner, &cases[range.clone()]))).is_err() {
+                    let results = run_unit(runner, execution.isolation, &cases[range.clone()]);
+                    if sender.send((unit, results)).is_err() {
                         break;
                     }
                 }
@@ -92,8 +98,8 @@ fn units(cases: &[Case], isolation: Isolation, jobs: usize) -> Vec<Range<usize>>
 }
 
 /// Runs one unit and returns its results, each with bounded excerpts.
-fn run_unit(runner: &Runner, cases: &[Case]) -> Vec<CaseResult> {
-    let results: Vec<CaseResult> = match runner.execution.isolation {
+fn run_unit(runner: &Runner, isolation: Isolation, cases: &[Case]) -> Vec<CaseResult> {
+    let results: Vec<CaseResult> = match isolation {
         Isolation::Fresh => cases.iter().map(|case| runner.run_case(case)).collect(),
         Isolation::Batched { recheck, .. } => run_batch(runner, cases, recheck),
     };
