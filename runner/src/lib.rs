@@ -8,6 +8,7 @@
 //!
 //! The library knows nothing of the command line; `src/bin/kwconform` does.
 
+pub mod bench;
 pub mod case;
 pub mod compare;
 pub mod equality;

@@ -196,3 +196,32 @@ fn strip_timings(value: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+#[test]
+fn bench_measures_every_mode_over_every_case_and_the_ceiling_in_one_instance() {
+    let mut cases = kwconform::case::load_cases(&[Project::this_checkout().cases_dir()]).unwrap();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    cases.truncate(40);
+    let report = kwconform::bench::bench(
+        common::guest_specs(),
+        &cases,
+        &Project::this_checkout().module_cache_dir(),
+        16,
+        50,
+        |_| {},
+    )
+    .unwrap();
+    let modes: Vec<&str> = report.modes.iter().map(|m| m.mode.as_str()).collect();
+    assert_eq!(
+        modes,
+        ["fresh-serial", "batched-serial", "batched-parallel", "run (batched-parallel, rechecked)"]
+    );
+    for mode in &report.modes {
+        assert_eq!(mode.cases, 40, "{mode:?}");
+        assert!(mode.executions_per_second > 0.0 && mode.in_guests > 0.0 && mode.in_guests <= 1.0, "{mode:?}");
+    }
+    // Each guest served all of the ceiling's requests in its one warm instance.
+    let served: Vec<(&str, usize)> = report.ceiling.iter().map(|c| (c.guest.as_str(), c.requests)).collect();
+    assert_eq!(served, [("rust", 50), ("go", 50)]);
+    assert!(report.peak_rss_mib > 0.0);
+}

@@ -75,6 +75,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
     },
+    /// Measure differential executions per second: fresh-serial, batched-serial,
+    /// batched-parallel, a run as `run` does it, and the guests' own ceiling.
+    Bench(BenchArgs),
     /// Write a case as a kwctl session, for `kwctl run --replay-host-capabilities-interactions`.
     ExportKwctl {
         /// The case id.
@@ -134,6 +137,22 @@ pub struct SdkArgs {
     /// The Go SDK: a release (`v0.12.0`) or a local checkout's path.
     #[arg(long, value_name = "SPEC")]
     pub go_sdk: Option<String>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// A folder of case files (repeatable) [default: cases/].
+    #[arg(long = "cases", value_name = "DIR")]
+    pub cases: Vec<PathBuf>,
+    /// Cases per batch.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..))]
+    pub batch_size: u16,
+    /// Requests per guest for the ceiling (one warm instance each).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub ceiling_requests: u32,
+    /// Also write the measurements as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -264,7 +283,7 @@ pub struct ExecutionArgs {
     #[arg(long, value_enum, default_value_t = IsolationArg::Batched)]
     pub isolation: IsolationArg,
     /// Cases per batch.
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..))]
     pub batch_size: u16,
     /// Worker threads [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -360,6 +379,7 @@ pub fn main() -> i32 {
         Command::Relay(args) => cmd_corpus::relay(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(&project, args),
         Command::Repro(args) => cmd_repro::repro(&project, args),
+        Command::Bench(args) => cmd_run::bench(&project, args),
         Command::Matrix { rust_sdk, go_sdk, report } => cmd_run::matrix(&project, &rust_sdk, &go_sdk, report),
         Command::Merge { reports, report } => cmd_run::merge(&project, &reports, report),
         Command::ImportKwctl { session, out } => {

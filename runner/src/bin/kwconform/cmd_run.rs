@@ -259,3 +259,55 @@ pub fn matrix(project: &Project, rust: &[String], go: &[String], report: Option<
     println!("\nmatrix: {} (matrix.json, matrix.md, matrix.html)", dir.display());
     Ok(exit_codes::SUCCESS)
 }
+
+/// `bench`: the measurements, as a table (and JSON).
+pub fn bench(project: &Project, args: crate::cli::BenchArgs) -> CliResult {
+    let mut cases = case::load_cases(&case_roots(project, &args.cases))?;
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let specs = guests_for(project, &SdkArgs::default())?;
+    let report = kwconform::bench::bench(
+        &specs,
+        &cases,
+        &project.module_cache_dir(),
+        args.batch_size.into(),
+        args.ceiling_requests as usize,
+        |mode| eprintln!("kwconform: measuring {mode}"),
+    )?;
+    println!("{} cases, {} cores, batches of {}", report.cases, report.cores, report.batch_size);
+    println!(
+        "{:<36}{:>6}{:>10}{:>16}{:>12}{:>12}",
+        "mode", "jobs", "seconds", "executions/s", "of ceiling", "in guests"
+    );
+    for (m, (_, share)) in report.modes.iter().zip(&report.share_of_ceiling) {
+        println!(
+            "{:<36}{:>6}{:>10.3}{:>16.0}{:>11.0}%{:>11.0}%",
+            m.mode,
+            m.jobs,
+            m.seconds,
+            m.executions_per_second,
+            share * 100.0,
+            m.in_guests * 100.0
+        );
+    }
+    for c in &report.ceiling {
+        println!(
+            "ceiling: {} {:.1} µs per request ({} requests, one warm instance)",
+            c.guest, c.microseconds_per_request, c.requests
+        );
+    }
+    println!(
+        "ceiling per core: {:.0} differential executions/s (the response of {}, the case of median size)",
+        report.ceiling_per_core, report.typical_case
+    );
+    println!("batched-parallel / fresh-serial: {:.1}x", report.speedup);
+    println!(
+        "warm start to first result: {:.1} ms; peak RSS {:.0} MiB",
+        report.warm_start_ms, report.peak_rss_mib
+    );
+    if let Some(path) = &args.json {
+        let mut json = serde_json::to_vec_pretty(&report)?;
+        json.push(b'\n');
+        kwconform::fs::write_atomically(path, &json)?;
+    }
+    Ok(exit_codes::SUCCESS)
+}
