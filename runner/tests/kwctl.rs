@@ -32,6 +32,7 @@ mod kwctl_types {
 
     /// The OCI variants of `CallbackRequestType` (externally tagged).
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[allow(clippy::enum_variant_names)] // kwctl's own names
     pub enum Request {
         OciManifestDigest { image: String },
         OciManifest { image: String },

@@ -208,3 +208,23 @@ fn shards_merged_equal_one_unsharded_run() {
     let merged = Report::merge(shards).unwrap();
     assert_eq!(without_timings(merged), without_timings(whole));
 }
+
+#[test]
+fn the_markdown_summary_lists_at_most_max_rows_per_table_and_counts_the_rest() {
+    let (report, _) = reports();
+    let expected = report.results.iter().find(|r| !r.unexpected && r.verdict.name() == "diverge").unwrap();
+    let many: Vec<_> = (0..report::MAX_ROWS + 7)
+        .map(|i| {
+            let mut entry = expected.clone();
+            entry.case = format!("{}/{i}", expected.case);
+            entry
+        })
+        .collect();
+    let mut head = report.head();
+    head.summary.total.expected = many.len();
+    let md = report::markdown(&head, &many);
+    assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", many.len())), "{md}");
+    let rows = md.lines().filter(|l| l.contains(&format!("<code>{}/", expected.case))).count();
+    assert_eq!(rows, report::MAX_ROWS);
+    assert!(md.contains("… and 7 more: report.html and report.json list every case."), "{md}");
+}

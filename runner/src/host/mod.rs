@@ -244,7 +244,7 @@ enum Linked {
     /// kwconform's host, one module per ABI (`wapc.rs`, `wasi_cli.rs`).
     Kwconform(InstancePre<HostState>),
     /// wasmtime-provider's waPC stack (`wapc_provider.rs`).
-    WasmtimeProvider(wasmtime_provider::WasmtimeEngineProviderPre),
+    WasmtimeProvider(Box<wasmtime_provider::WasmtimeEngineProviderPre>),
 }
 
 impl GuestModule {
@@ -276,7 +276,7 @@ impl GuestModule {
                 abi,
                 sha256,
                 wapc_host: Some(WapcHostFlavour::WasmtimeProvider),
-                linked: Linked::WasmtimeProvider(pre),
+                linked: Linked::WasmtimeProvider(Box::new(pre)),
             });
         }
         let mut linker = Linker::new(engine.engine());

@@ -1,5 +1,5 @@
 //! Writing the reports: `report.json`, and the three files rendered from the same model,
-//! each streamed from the results in one pass.
+//! each from one pass over the results.
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +63,7 @@ pub fn write_json(head: &ReportHead, results: &dyn ResultSource, dir: &Path) -> 
 /// Writes all four reports into `dir`: `report.json`, `junit.xml`, `summary.md` and
 /// `report.html`. Returns the path of `report.json`.
 pub fn write_all(head: &ReportHead, results: &dyn ResultSource, dir: &Path) -> Result<PathBuf, WriteError> {
-    write_atomically(&dir.join("junit.xml"), junit(head, results).as_bytes())?;
+    write_atomically_with(&dir.join("junit.xml"), |out| junit::write_junit(head, results, out))?;
     write_atomically(&dir.join("summary.md"), markdown(head, results).as_bytes())?;
     write_atomically_with(&dir.join("report.html"), |out| html::write_html(head, results, out))?;
     write_json(head, results, dir)

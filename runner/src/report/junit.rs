@@ -2,16 +2,25 @@
 //! reference and each other guest). Unexpected results fail with the diff text that
 //! the terminal shows; expected divergences are skipped with their reason.
 
+use std::io::{self, Write};
+
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::model::{ReportHead, ResultEntry, ResultSource};
 use super::terminal::{TerminalOptions, render_result};
 use crate::expectations::Judgement;
 
-pub fn junit(report: &ReportHead, results: &dyn ResultSource) -> String {
+/// The JUnit report, serialised into `out`. quick-junit builds the whole document before
+/// writing it: this is the one report whose memory grows with the number of cases
+/// (docs/performance.md).
+pub fn write_junit(report: &ReportHead, results: &dyn ResultSource, out: &mut dyn Write) -> io::Result<()> {
+    junit(report, results).serialize(out).map_err(io::Error::other)
+}
+
+fn junit(report: &ReportHead, results: &dyn ResultSource) -> quick_junit::Report {
     let mut junit = quick_junit::Report::new("kwconform");
     let Some((reference, others)) = report.guests.split_first() else {
-        return junit.to_string().expect("a JUnit report serialises");
+        return junit;
     };
     let mut suites: Vec<TestSuite> =
         others.iter().map(|other| TestSuite::new(format!("{} vs {}", reference.name, other.name))).collect();
@@ -25,7 +34,7 @@ pub fn junit(report: &ReportHead, results: &dyn ResultSource) -> String {
         }
     }
     junit.add_test_suites(suites);
-    junit.to_string().expect("a JUnit report serialises")
+    junit
 }
 
 fn status(report: &ReportHead, result: &ResultEntry, other: &str) -> TestCaseStatus {

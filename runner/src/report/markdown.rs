@@ -34,11 +34,12 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     }
     row(&mut md, "**total**", total);
 
-    // One pass over the results: a row per unexpected and per expected result.
-    let (mut unexpected, mut expected) = (Vec::new(), Vec::new());
+    // One pass over the results: a row per unexpected and per expected result, up to
+    // MAX_ROWS of each.
+    let (mut unexpected, mut expected) = (Table::default(), Table::default());
     for r in results.entries().filter_map(Result::ok) {
         if r.unexpected {
-            unexpected.push(format!(
+            unexpected.push(|| format!(
                 "| {} | {} | {} | {} |",
                 r.judgement.name(),
                 r.op.name(),
@@ -47,7 +48,7 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
             ));
         } else if let Judgement::Expected { reason } = &r.judgement {
             let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-            expected.push(format!(
+            expected.push(|| format!(
                 "| {} | {} | {} | {} |",
                 r.op.name(),
                 code(&r.case),
@@ -56,22 +57,46 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
             ));
         }
     }
-    if !unexpected.is_empty() {
-        let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.len());
+    if unexpected.count > 0 {
+        let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.count);
         md.push_str("| result | op | case | what differs |\n|---|---|---|---|\n");
-        for row in unexpected {
-            let _ = writeln!(md, "{row}");
-        }
+        unexpected.write(&mut md);
     }
-    if !expected.is_empty() {
-        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.len());
+    if expected.count > 0 {
+        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.count);
         md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
-        for row in expected {
-            let _ = writeln!(md, "{row}");
-        }
+        expected.write(&mut md);
         md.push_str("\n</details>\n");
     }
     md
+}
+
+/// Rows a table lists; the rest are counted. GitHub shows at most 1 MiB of a step
+/// summary, and the summary stays small whatever the number of cases.
+pub const MAX_ROWS: usize = 1000;
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<String>,
+    count: usize,
+}
+
+impl Table {
+    fn push(&mut self, row: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.rows.len() < MAX_ROWS {
+            self.rows.push(row());
+        }
+    }
+
+    fn write(self, md: &mut String) {
+        for row in &self.rows {
+            let _ = writeln!(md, "{row}");
+        }
+        if self.count > self.rows.len() {
+            let _ = writeln!(md, "\n… and {} more: report.html and report.json list every case.", self.count - self.rows.len());
+        }
+    }
 }
 
 /// `rust ok/image, go error at /outcome`, from the signature.

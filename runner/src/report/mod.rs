@@ -10,8 +10,8 @@ mod terminal;
 
 pub use html::{html, script_json, write_html};
 pub use json::{write_all, write_json, write_report};
-pub use junit::junit;
-pub use markdown::markdown;
+pub use junit::write_junit;
+pub use markdown::{MAX_ROWS, markdown};
 pub use model::*;
 pub use stream::ReportWriter;
 pub use terminal::{TerminalOptions, render_result, render_summary, render_verdict};
