@@ -18,7 +18,7 @@ pub struct ModeResult {
     pub mode: String,
     pub jobs: usize,
     pub cases: usize,
-    /// The median of five runs.
+    /// The median of five rounds.
     pub seconds: f64,
     /// Differential executions (one case through every guest) per second.
     pub executions_per_second: f64,
@@ -101,40 +101,61 @@ pub fn bench(
         ("batched-parallel", batched(false), cores),
         ("run (batched-parallel, rechecked)", batched(true), cores),
     ];
-    let mut results = Vec::new();
-    for (name, isolation, jobs) in modes {
-        progress(name);
-        let (elapsed, in_guests) = median(|| {
+    let ceiling_engine = engine()?;
+    let ceiling_modules = guests
+        .iter()
+        .map(|spec| GuestModule::load(&ceiling_engine, &spec.path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let payload = serde_json::to_vec(&serde_json::json!({ "image": typical.image })).expect("JSON");
+    let script = HostScript { op: typical.op, response: typical.response.clone() };
+    let ceiling_batch = vec![Request { payload, script }; ceiling_requests];
+    for module in &ceiling_modules {
+        module.invoke_batch(&ceiling_engine, typical.op.name(), &ceiling_batch[..1]); // warm-up
+    }
+
+    // Rounds of every measurement in turn, so that a machine whose speed drifts slows
+    // every mode alike; each measurement's median round is reported.
+    let mut rounds: Vec<Vec<(Duration, Duration)>> = vec![Vec::new(); modes.len()];
+    let mut ceiling_rounds: Vec<Vec<(Duration, usize)>> = vec![Vec::new(); guests.len()];
+    for round in 1..=REPETITIONS {
+        progress(&format!("round {round} of {REPETITIONS}"));
+        for ((_, isolation, jobs), times) in modes.iter().zip(&mut rounds) {
             let mut in_guests = Duration::ZERO;
-            let stats = runner.run_as(Execution { isolation, jobs }, cases, |event| {
+            let execution = Execution { isolation: *isolation, jobs: *jobs };
+            let stats = runner.run_as(execution, cases, |event| {
                 if let Event::CaseFinished { result, .. } = event {
                     in_guests += result.runs.iter().map(|(_, run)| run.invocation.elapsed).sum::<Duration>();
                 }
             });
-            (stats.elapsed, in_guests)
-        });
-        results.push(mode(name, jobs, cases.len(), elapsed, in_guests));
+            times.push((stats.elapsed, in_guests));
+        }
+        for (module, times) in ceiling_modules.iter().zip(&mut ceiling_rounds) {
+            let started = Instant::now();
+            let served = module.invoke_batch(&ceiling_engine, typical.op.name(), &ceiling_batch);
+            times.push((started.elapsed(), served.len()));
+        }
     }
-
-    progress("ceiling");
-    let ceiling_engine = engine()?;
-    let mut ceiling = Vec::new();
-    for (spec, summary) in guests.iter().zip(runner.guests()) {
-        let module = GuestModule::load(&ceiling_engine, &spec.path)?;
-        let payload = serde_json::to_vec(&serde_json::json!({ "image": typical.image })).expect("JSON");
-        let script = HostScript { op: typical.op, response: typical.response.clone() };
-        let requests = vec![Request { payload, script }; ceiling_requests];
-        // One warm-up instance, then the measured one.
-        module.invoke_batch(&ceiling_engine, typical.op.name(), &requests[..1]);
-        let started = Instant::now();
-        let served = module.invoke_batch(&ceiling_engine, typical.op.name(), &requests);
-        let per = started.elapsed().as_secs_f64() * 1e6 / served.len().max(1) as f64;
-        ceiling.push(GuestCeiling {
-            guest: summary.name.clone(),
-            requests: served.len(),
-            microseconds_per_request: per,
-        });
-    }
+    let results: Vec<ModeResult> = modes
+        .iter()
+        .zip(rounds)
+        .map(|((name, _, jobs), times)| {
+            let (elapsed, in_guests) = median(times);
+            mode(name, *jobs, cases.len(), elapsed, in_guests)
+        })
+        .collect();
+    let ceiling: Vec<GuestCeiling> = runner
+        .guests()
+        .iter()
+        .zip(ceiling_rounds)
+        .map(|(summary, times)| {
+            let (elapsed, served) = median(times);
+            GuestCeiling {
+                guest: summary.name.clone(),
+                requests: served,
+                microseconds_per_request: elapsed.as_secs_f64() * 1e6 / served.max(1) as f64,
+            }
+        })
+        .collect();
     let ceiling_per_core =
         1e6 / ceiling.iter().map(|c| c.microseconds_per_request).sum::<f64>().max(f64::EPSILON);
     let rate = |name: &str| results.iter().find(|m| m.mode == name).map_or(0.0, |m| m.executions_per_second);
@@ -157,11 +178,10 @@ pub fn bench(
     })
 }
 
-/// The median of five measurements (by the first duration): one machine's noise is wide.
-fn median<T>(mut measure: impl FnMut() -> (Duration, T)) -> (Duration, T) {
-    let mut times: Vec<(Duration, T)> = (0..REPETITIONS).map(|_| measure()).collect();
-    times.sort_by_key(|(elapsed, _)| *elapsed);
-    times.swap_remove(REPETITIONS / 2)
+/// The median round (by its first duration): one machine's noise is wide.
+fn median<T>(mut rounds: Vec<(Duration, T)>) -> (Duration, T) {
+    rounds.sort_by_key(|(elapsed, _)| *elapsed);
+    rounds.swap_remove(rounds.len() / 2)
 }
 
 const REPETITIONS: usize = 5;

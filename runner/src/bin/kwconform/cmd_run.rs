@@ -271,7 +271,7 @@ pub fn bench(project: &Project, args: crate::cli::BenchArgs) -> CliResult {
         &project.module_cache_dir(),
         args.batch_size.into(),
         args.ceiling_requests as usize,
-        |mode| eprintln!("kwconform: measuring {mode}"),
+        |step| eprintln!("kwconform: bench {step}"),
     )?;
     println!("{} cases, {} cores, batches of {}", report.cases, report.cores, report.batch_size);
     println!(
