@@ -22,8 +22,9 @@ pub struct ModeResult {
     pub seconds: f64,
     /// Differential executions (one case through every guest) per second.
     pub executions_per_second: f64,
-    /// The share of the workers' time spent inside guest invocations (the rest is
-    /// instantiation, comparison, scheduling and the runner's own work).
+    /// The share of the workers' time spent inside guest invocations, each instance's
+    /// instantiation counted with its first request (the rest is parsing views,
+    /// comparing, judging, scheduling).
     pub in_guests: f64,
 }
 

@@ -218,7 +218,10 @@ fn bench_measures_every_mode_over_every_case_and_the_ceiling_in_one_instance() {
     );
     for mode in &report.modes {
         assert_eq!(mode.cases, 40, "{mode:?}");
-        assert!(mode.executions_per_second > 0.0 && mode.in_guests > 0.0 && mode.in_guests <= 1.0, "{mode:?}");
+        assert!(
+            mode.executions_per_second > 0.0 && mode.in_guests > 0.0 && mode.in_guests <= 1.0,
+            "{mode:?}"
+        );
     }
     // Each guest served all of the ceiling's requests in its one warm instance.
     let served: Vec<(&str, usize)> = report.ceiling.iter().map(|c| (c.guest.as_str(), c.requests)).collect();

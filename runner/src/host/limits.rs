@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The caps of one guest invocation.
+/// The caps of a guest: per request, except memory and tables (per instance).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Wall-clock budget: epoch interruption for running wasm, a check in every host
@@ -24,7 +24,7 @@ pub struct Limits {
     pub stderr_bytes: usize,
     /// waPC `__console_log`, all messages together.
     pub console_bytes: usize,
-    /// Host calls per invocation.
+    /// Host calls per request.
     pub host_calls: usize,
     /// The bytes of all host calls together (binding, namespace, operation, payload).
     pub host_call_bytes: usize,
@@ -106,15 +106,17 @@ impl Limit {
     /// What the cap covers.
     pub fn what(self) -> &'static str {
         match self {
-            Limit::Timeout => "wall-clock time of one invocation",
+            Limit::Timeout => "wall-clock time of one request (the first includes instantiation)",
             Limit::Memory => "linear memory of an instance, all memories together",
             Limit::Table => "table elements of an instance, all tables together",
-            Limit::Result => "the guest's answer (waPC __guest_response or __guest_error; WASI-CLI stdout)",
-            Limit::Stderr => "stderr",
-            Limit::Console => "waPC __console_log, all messages together",
-            Limit::HostCalls => "host calls per invocation",
+            Limit::Result => {
+                "the guest's answer to one request (waPC __guest_response or __guest_error; WASI-CLI stdout)"
+            }
+            Limit::Stderr => "stderr, per request",
+            Limit::Console => "waPC __console_log, all messages of one request together",
+            Limit::HostCalls => "host calls per request",
             Limit::HostCallBytes => {
-                "bytes of all host calls together (binding, namespace, operation, payload)"
+                "bytes of all host calls of one request together (binding, namespace, operation, payload)"
             }
         }
     }

@@ -39,22 +39,20 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     let (mut unexpected, mut expected) = (Table::default(), Table::default());
     for r in results.entries().filter_map(Result::ok) {
         if r.unexpected {
-            unexpected.push(|| format!(
-                "| {} | {} | {} | {} |",
-                r.judgement.name(),
-                r.op.name(),
-                code(&r.case),
-                differences(&r)
-            ));
+            unexpected.push(|| {
+                format!(
+                    "| {} | {} | {} | {} |",
+                    r.judgement.name(),
+                    r.op.name(),
+                    code(&r.case),
+                    differences(&r)
+                )
+            });
         } else if let Judgement::Expected { reason } = &r.judgement {
             let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-            expected.push(|| format!(
-                "| {} | {} | {} | {} |",
-                r.op.name(),
-                code(&r.case),
-                differences(&r),
-                text(reason)
-            ));
+            expected.push(|| {
+                format!("| {} | {} | {} | {} |", r.op.name(), code(&r.case), differences(&r), text(reason))
+            });
         }
     }
     if unexpected.count > 0 {
@@ -94,7 +92,11 @@ impl Table {
             let _ = writeln!(md, "{row}");
         }
         if self.count > self.rows.len() {
-            let _ = writeln!(md, "\n… and {} more: report.html and report.json list every case.", self.count - self.rows.len());
+            let _ = writeln!(
+                md,
+                "\n… and {} more: report.html and report.json list every case.",
+                self.count - self.rows.len()
+            );
         }
     }
 }
