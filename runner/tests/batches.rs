@@ -5,7 +5,7 @@
 mod common;
 
 use kwconform::case::{HostResponse, Op};
-use kwconform::guest::Outcome;
+use kwconform::guest::{GuestSpec, Outcome};
 use kwconform::guest_build::Project;
 use kwconform::host::{Answer, HostEngine, HostScript, Limits, Request};
 use kwconform::run::{CaseResult, Execution, Isolation, Runner};
@@ -154,6 +154,62 @@ fn a_failure_inside_a_batch_leaves_the_rest_to_a_fresh_instance() {
     // `{"image":"a"}` is 13 bytes: odd requests trap, even ones answer.
     let classes: Vec<String> = batched.iter().map(|r| r.outcome.class().to_string()).collect();
     assert_eq!(classes, ["engine-error", "ok", "engine-error", "ok", "engine-error", "ok"]);
+}
+
+/// A guest that carries state from one request to the next (it traps on every request
+/// after its first in an instance) cannot change a verdict: each case that does not agree
+/// in a batch is run again fresh, the fresh result is reported, and the case whose
+/// batched and fresh results differ is marked batch-unstable.
+#[test]
+fn a_guest_with_state_across_requests_is_caught_and_its_fresh_result_reported() {
+    let describe =
+        r#"{"protocol":1,"sdk":"example.com/stateful","sdk_version":"1.0.0","ops":["manifest_digest"]}"#;
+    let result = r#"{"outcome":"error","error":"first request of this instance"}"#;
+    let wat = format!(
+        r#"(module
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (memory (export "memory") 1)
+  (global $served (mut i32) (i32.const 0))
+  (data (i32.const 1024) "{}")
+  (data (i32.const 2048) "{}")
+  (func (export "__guest_call") (param $op_len i32) (param $len i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 8))
+      (then (call $guest_response (i32.const 1024) (i32.const {})) (return (i32.const 1))))
+    (if (global.get $served) (then unreachable))
+    (global.set $served (i32.const 1))
+    (call $guest_response (i32.const 2048) (i32.const {}))
+    (i32.const 1)))"#,
+        describe.replace('"', "\\\""),
+        result.replace('"', "\\\""),
+        describe.len(),
+        result.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stateful.wasm");
+    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    let rust = common::guest_specs()[0].clone();
+    let guests = [rust, GuestSpec { name: "stateful".into(), path }];
+    let digest = r#"{"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111"}"#;
+    let cases: Vec<_> =
+        (1..=3).map(|i| common::case(&format!("s/{i}"), Op::ManifestDigest, digest)).collect();
+    let run = |execution| {
+        Runner::new(HostEngine::new(Limits::default()).unwrap(), &guests, |_| {})
+            .unwrap()
+            .with_execution(execution)
+            .run_collect(&cases)
+    };
+    let batched = run(Execution { isolation: Isolation::Batched { size: 8, recheck: true }, jobs: 1 });
+    let fresh = run(Execution { isolation: Isolation::Fresh, jobs: 1 });
+    // In the batch: s/1 answers, s/2 traps (the instance ends), s/3 answers in a new one.
+    let unstable: Vec<&str> =
+        batched.results.iter().filter(|r| r.batch_unstable).map(|r| r.case.id.as_str()).collect();
+    assert_eq!(unstable, ["s/2"]);
+    for (b, f) in batched.results.iter().zip(&fresh.results) {
+        assert_eq!(observed(b), observed(f), "the fresh result is the one reported");
+        assert_eq!(b.runs[1].1.outcome.class(), kwconform::case::OutcomeClass::Error, "{}", b.case.id);
+    }
+    let report = kwconform::report::Report::from_results(&batched);
+    assert_eq!(report.summary.batch_unstable, ["s/2"]);
 }
 
 #[test]
