@@ -24,6 +24,7 @@ pub mod matrix;
 pub mod relay;
 pub mod report;
 pub mod run;
+pub mod spec;
 
 /// Process exit codes of the `kwconform` binary.
 pub mod exit_codes {

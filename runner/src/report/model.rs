@@ -80,6 +80,10 @@ pub struct ResultEntry {
     pub expectation: ExpectationEntry,
     /// What the host answered the case's operation with.
     pub response: ResponseEntry,
+    /// The response against RFC 8259, I-JSON and the OCI image-spec's schemas
+    /// (docs/spec-verdict.md); none for a host error.
+    #[serde(default)]
+    pub spec: Option<crate::spec::SpecVerdict>,
     pub guests: BTreeMap<String, GuestResultEntry>,
     /// Where the guests differ; a `null` value means the member is absent there.
     pub diffs: Vec<ValuesAtPath>,
@@ -405,6 +409,7 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
         signature: expectations::signature(c, &r.runs),
         expectation: ExpectationEntry { status: status.into(), problems },
         response: response_entry(&r.case.response),
+        spec: crate::spec::judge(r.case.op, &r.case.response),
         guests: r.runs.iter().map(|(name, run)| (name.clone(), guest_result(run))).collect(),
         diffs: c
             .diffs
