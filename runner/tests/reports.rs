@@ -80,6 +80,11 @@ fn the_four_reports_agree_on_the_totals() {
     );
     assert!(md.contains(&total_row), "{md}");
     assert!(md.contains(&format!("| <code>{}</code> |", unexpected.case)), "{md}");
+    // Each row carries the case's spec verdict in one word.
+    let spec = unexpected.spec.as_ref().expect("the case has a document");
+    let word = serde_json::to_value(spec.standing).unwrap();
+    let row = md.lines().find(|l| l.contains(&format!("<code>{}</code>", unexpected.case))).unwrap();
+    assert!(row.ends_with(&format!("| {} |", word.as_str().unwrap())), "{row}");
     assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", totals.expected)));
 }
 

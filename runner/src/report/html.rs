@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page (no network, no external assets) over the
 //! same report model: filters by verdict, operation, tag and free text (also settable
 //! in the URL fragment, `#verdict=unexpected&op=oci_manifest&tag=windows&q=digest`),
-//! and for each case the host response, the guests' views side by side with the
+//! and for each case the host response and its spec verdict, the guests' views side by side with the
 //! differing members highlighted, the differences and the host-call trace.
 
 use std::io::{self, Write};
@@ -165,7 +165,8 @@ function detail(r) {
   const calls = Object.entries(r.guests).flatMap(([name, g]) => g.calls.map(c => `<tr><td>${esc(name)}</td><td>${esc(c.binding)}/${esc(c.namespace)}/${esc(c.operation)}</td>` +
     `<td><code>${esc(c.payload.text ?? c.payload.base64)}</code></td><td>${c.at_us} µs</td></tr>`)).join("");
   const reason = r.judgement.reason ? `<p>Expected: ${esc(r.judgement.reason)}</p>` : "";
-  return `<tr class="detail"><td colspan="4"><p>${esc(r.description)}</p>${reason}<b>host response</b><pre>${esc(response)}</pre>` +
+  const spec = r.spec ? `<p><b>spec</b>: ${esc(r.spec.summary)}</p>` : "";
+  return `<tr class="detail"><td colspan="4"><p>${esc(r.description)}</p>${reason}<b>host response</b><pre>${esc(response)}</pre>${spec}` +
     `<div class="views">${views}</div>` + (diffs ? `<b>differences</b><table>${diffs}</table>` : "") +
     `<b>host calls</b><table>${calls}</table></td></tr>`;
 }

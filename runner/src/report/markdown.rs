@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::model::{Counts, ReportHead, ResultEntry, ResultSource};
 use crate::excerpt::shown;
 use crate::expectations::Judgement;
+use crate::spec::Standing;
 
 pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     let mut md = String::new();
@@ -41,28 +42,36 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
         if r.unexpected {
             unexpected.push(|| {
                 format!(
-                    "| {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     r.judgement.name(),
                     r.op.name(),
                     code(&r.case),
-                    differences(&r)
+                    differences(&r),
+                    standing(&r)
                 )
             });
         } else if let Judgement::Expected { reason } = &r.judgement {
             let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
             expected.push(|| {
-                format!("| {} | {} | {} | {} |", r.op.name(), code(&r.case), differences(&r), text(reason))
+                format!(
+                    "| {} | {} | {} | {} | {} |",
+                    r.op.name(),
+                    code(&r.case),
+                    differences(&r),
+                    standing(&r),
+                    text(reason)
+                )
             });
         }
     }
     if unexpected.count > 0 {
         let _ = writeln!(md, "\n### Unexpected ({})\n", unexpected.count);
-        md.push_str("| result | op | case | what differs |\n|---|---|---|---|\n");
+        md.push_str("| result | op | case | what differs | spec |\n|---|---|---|---|---|\n");
         unexpected.write(&mut md);
     }
     if expected.count > 0 {
         let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.count);
-        md.push_str("| op | case | what differs | reason |\n|---|---|---|---|\n");
+        md.push_str("| op | case | what differs | spec | reason |\n|---|---|---|---|---|\n");
         expected.write(&mut md);
         md.push_str("\n</details>\n");
     }
@@ -98,6 +107,16 @@ impl Table {
                 self.count - self.rows.len()
             );
         }
+    }
+}
+
+/// The spec verdict in one word (docs/spec-verdict.md); `—` for a host error.
+fn standing(r: &ResultEntry) -> &'static str {
+    match r.spec.as_ref().map(|s| s.standing) {
+        Some(Standing::Valid) => "valid",
+        Some(Standing::Invalid) => "invalid",
+        Some(Standing::Undecided) => "undecided",
+        None => "—",
     }
 }
 

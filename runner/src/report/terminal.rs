@@ -14,7 +14,6 @@ use crate::compare::Verdict;
 use crate::excerpt::shown;
 use crate::expectations::{Judgement, Signature};
 use crate::guest::GuestSummary;
-use crate::spec::{SpecVerdict, Standing};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -67,7 +66,7 @@ pub fn render_result(
         let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
         writeln!(out, "{DIM}             {}{DIM:#}", shown(reason))?;
         if let Some(spec) = &r.spec {
-            writeln!(out, "{DIM}             spec: {}{DIM:#}", spec_line(spec))?;
+            writeln!(out, "{DIM}             spec: {}{DIM:#}", shown(&spec.summary))?;
         }
         for problem in &r.expectation.problems {
             writeln!(
@@ -80,7 +79,7 @@ pub fn render_result(
     }
     writeln!(out, "{DIM}             {}{DIM:#}", shown(&r.description))?;
     if let Some(spec) = r.spec.as_ref().filter(|_| r.verdict != Verdict::Agree) {
-        writeln!(out, "  spec: {}", spec_line(spec))?;
+        writeln!(out, "  spec: {}", shown(&spec.summary))?;
     }
     match &r.judgement {
         Judgement::Stale => writeln!(out, "  {RED}stale expectation: now agrees, remove it{RED:#}")?,
@@ -279,14 +278,4 @@ pub fn render_verdict(out: &mut impl Write, report: &ReportHead) -> io::Result<(
         "{style}{verdict}{style:#}: {} unexpected of {} cases",
         report.summary.total.unexpected, report.summary.total.cases
     )
-}
-
-/// The spec verdict and what it means for a divergence.
-fn spec_line(spec: &SpecVerdict) -> String {
-    let meaning = match spec.standing() {
-        Standing::Valid => "a valid document: at least one SDK has a bug",
-        Standing::Invalid => "not a valid document: a difference in tolerance",
-        Standing::Undecided => "no specification decides",
-    };
-    format!("{} ({meaning})", shown(&spec.line()))
 }
