@@ -82,9 +82,8 @@ fn the_four_reports_agree_on_the_totals() {
     assert!(md.contains(&format!("| <code>{}</code> |", unexpected.case)), "{md}");
     // Each row carries the case's spec verdict in one word.
     let spec = unexpected.spec.as_ref().expect("the case has a document");
-    let word = serde_json::to_value(spec.standing).unwrap();
     let row = md.lines().find(|l| l.contains(&format!("<code>{}</code>", unexpected.case))).unwrap();
-    assert!(row.ends_with(&format!("| {} |", word.as_str().unwrap())), "{row}");
+    assert!(row.ends_with(&format!("| {} |", spec.standing.name())), "{row}");
     assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", totals.expected)));
 }
 

@@ -19,6 +19,7 @@ use super::save;
 use crate::case::Op;
 use crate::fs::WriteError;
 use crate::run::Runner;
+use crate::spec::Standing;
 
 /// How long to fuzz.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +69,10 @@ pub struct ClassRecord {
     /// Size of the first input of the class, and of the saved (shrunk) one.
     pub first_bytes: usize,
     pub saved_bytes: Option<usize>,
+    /// The spec verdict's standing (docs/spec-verdict.md) of the saved input, or of the
+    /// first one when none was saved. Shrinking keeps the class, not the standing: a
+    /// valid first input may shrink to an invalid one.
+    pub spec: Option<Standing>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -188,6 +193,7 @@ pub fn fuzz(
                     path: None,
                     first_bytes: first.len(),
                     saved_bytes: None,
+                    spec: standing(op, &first),
                 });
                 record.hits += 1;
                 if is_new {
@@ -205,6 +211,7 @@ pub fn fuzz(
                             record.case = Some(case);
                             record.path = Some(path);
                             record.saved_bytes = Some(shrunk.len());
+                            record.spec = standing(op, &shrunk);
                             on_event(FuzzEvent::Saved { class: record });
                         }
                         None => record.known = true,
@@ -291,4 +298,8 @@ fn shrink(
         break;
     }
     (best.to_bytes(), steps)
+}
+
+fn standing(op: Op, bytes: &[u8]) -> Option<Standing> {
+    crate::spec::judge(op, &crate::case::HostResponse::Success(bytes.to_vec())).map(|v| v.standing)
 }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use super::model::{Counts, ReportHead, ResultEntry, ResultSource};
 use crate::excerpt::shown;
 use crate::expectations::Judgement;
-use crate::spec::Standing;
 
 pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     let mut md = String::new();
@@ -112,12 +111,7 @@ impl Table {
 
 /// The spec verdict in one word (docs/spec-verdict.md); `—` for a host error.
 fn standing(r: &ResultEntry) -> &'static str {
-    match r.spec.as_ref().map(|s| s.standing) {
-        Some(Standing::Valid) => "valid",
-        Some(Standing::Invalid) => "invalid",
-        Some(Standing::Undecided) => "undecided",
-        None => "—",
-    }
+    r.spec.as_ref().map_or("—", |s| s.standing.name())
 }
 
 /// `rust ok/image, go error at /outcome`, from the signature.

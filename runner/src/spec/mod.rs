@@ -49,6 +49,15 @@ impl Standing {
         }
     }
 
+    /// `valid`, `invalid`, `undecided`, as in report.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Valid => "valid",
+            Standing::Invalid => "invalid",
+            Standing::Undecided => "undecided",
+        }
+    }
+
     /// What a divergence on such a document means.
     pub fn meaning(self) -> &'static str {
         match self {

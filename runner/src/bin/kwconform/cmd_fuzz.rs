@@ -119,7 +119,7 @@ fn progress_bar(budget: Budget) -> indicatif::ProgressBar {
 }
 
 fn print_fuzz_summary(summary: &FuzzSummary) {
-    println!("{:<14}{:<22}{:>7}  {:<18}what differs", "signature", "op", "hits", "status");
+    println!("{:<14}{:<22}{:>7}  {:<18}{:<11}what differs", "signature", "op", "hits", "status", "spec");
     let mut classes: Vec<&ClassRecord> = summary.classes.iter().collect();
     classes.sort_by_key(|c| (c.case.is_none(), c.op, std::cmp::Reverse(c.hits)));
     for c in classes {
@@ -128,7 +128,8 @@ fn print_fuzz_summary(summary: &FuzzSummary) {
             (None, true) => "known".to_string(),
             (None, false) => "seen".to_string(),
         };
-        println!("{:<14}{:<22}{:>7}  {:<18}{}", c.id, c.op.name(), c.hits, status, c.summary);
+        let spec = c.spec.map_or("", |s| s.name());
+        println!("{:<14}{:<22}{:>7}  {:<18}{:<11}{}", c.id, c.op.name(), c.hits, status, spec, c.summary);
         if let Some(case) = &c.case {
             println!(
                 "{:<14}replay: cargo run -- run --cases {} --only '{case}'",
