@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use kwconform::case::{HostResponse, Op};
 use kwconform::guest::{GuestSpec, Outcome};
 use kwconform::guest_build::Project;
@@ -112,6 +114,32 @@ fn host_calls_belong_to_the_request_that_made_them() {
     }
 }
 
+/// A waPC guest in `dir` that describes itself with `describe` and, for any other
+/// operation, runs `body` (over `state`) and then answers `result`.
+fn wapc_guest(dir: &tempfile::TempDir, describe: &str, result: &str, state: &str, body: &str) -> PathBuf {
+    let wat = format!(
+        r#"(module
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (memory (export "memory") 1)
+  {state}
+  (data (i32.const 1024) "{}")
+  (data (i32.const 2048) "{}")
+  (func (export "__guest_call") (param $op_len i32) (param $len i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 8))
+      (then (call $guest_response (i32.const 1024) (i32.const {})) (return (i32.const 1))))
+    {body}
+    (call $guest_response (i32.const 2048) (i32.const {}))
+    (i32.const 1)))"#,
+        describe.replace('"', "\\\""),
+        result.replace('"', "\\\""),
+        describe.len(),
+        result.len()
+    );
+    let path = dir.path().join("guest.wasm");
+    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    path
+}
+
 /// A request that fails ends its instance; the requests after it run in a fresh one, and
 /// every request gets the outcome it gets alone.
 #[test]
@@ -120,26 +148,14 @@ fn a_failure_inside_a_batch_leaves_the_rest_to_a_fresh_instance() {
         r#"{"protocol":1,"sdk":"example.com/odd","sdk_version":"1.0.0","ops":["manifest_digest"]}"#;
     let result = r#"{"outcome":"ok","view":{"digest":"x"}}"#;
     // Traps on a request whose length is odd; answers the others.
-    let wat = format!(
-        r#"(module
-  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 1024) "{}")
-  (data (i32.const 2048) "{}")
-  (func (export "__guest_call") (param $op_len i32) (param $len i32) (result i32)
-    (if (i32.eq (local.get $op_len) (i32.const 8))
-      (then (call $guest_response (i32.const 1024) (i32.const {})) (return (i32.const 1))))
-    (if (i32.and (local.get $len) (i32.const 1)) (then unreachable))
-    (call $guest_response (i32.const 2048) (i32.const {}))
-    (i32.const 1)))"#,
-        describe.replace('"', "\\\""),
-        result.replace('"', "\\\""),
-        describe.len(),
-        result.len()
-    );
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("odd.wasm");
-    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    let path = wapc_guest(
+        &dir,
+        describe,
+        result,
+        "",
+        "(if (i32.and (local.get $len) (i32.const 1)) (then unreachable))",
+    );
     let engine = HostEngine::new(Limits::default()).unwrap();
     let guest = kwconform::guest::Guest::load(&engine, "odd", &path).unwrap();
     let response = HostResponse::Success(b"{}".to_vec());
@@ -165,28 +181,9 @@ fn a_guest_with_state_across_requests_is_caught_and_its_fresh_result_reported() 
     let describe =
         r#"{"protocol":1,"sdk":"example.com/stateful","sdk_version":"1.0.0","ops":["manifest_digest"]}"#;
     let result = r#"{"outcome":"error","error":"first request of this instance"}"#;
-    let wat = format!(
-        r#"(module
-  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
-  (memory (export "memory") 1)
-  (global $served (mut i32) (i32.const 0))
-  (data (i32.const 1024) "{}")
-  (data (i32.const 2048) "{}")
-  (func (export "__guest_call") (param $op_len i32) (param $len i32) (result i32)
-    (if (i32.eq (local.get $op_len) (i32.const 8))
-      (then (call $guest_response (i32.const 1024) (i32.const {})) (return (i32.const 1))))
-    (if (global.get $served) (then unreachable))
-    (global.set $served (i32.const 1))
-    (call $guest_response (i32.const 2048) (i32.const {}))
-    (i32.const 1)))"#,
-        describe.replace('"', "\\\""),
-        result.replace('"', "\\\""),
-        describe.len(),
-        result.len()
-    );
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("stateful.wasm");
-    std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
+    let body = "(if (global.get $served) (then unreachable)) (global.set $served (i32.const 1))";
+    let path = wapc_guest(&dir, describe, result, "(global $served (mut i32) (i32.const 0))", body);
     let rust = common::guest_specs()[0].clone();
     let guests = [rust, GuestSpec { name: "stateful".into(), path }];
     let digest = r#"{"digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111"}"#;
