@@ -22,6 +22,8 @@ pub struct ModeResult {
     pub seconds: f64,
     /// Differential executions (one case through every guest) per second.
     pub executions_per_second: f64,
+    /// The rate per worker, as a share of the ceiling per core.
+    pub of_ceiling: f64,
     /// The share of the workers' time spent inside guest invocations, each instance's
     /// instantiation counted with its first request (the rest is parsing views,
     /// comparing, judging, scheduling).
@@ -52,8 +54,6 @@ pub struct BenchReport {
     pub ceiling_per_core: f64,
     /// batched-parallel / fresh-serial.
     pub speedup: f64,
-    /// Each mode's rate per worker, as a share of the ceiling per core.
-    pub share_of_ceiling: Vec<(String, f64)>,
     pub peak_rss_mib: f64,
 }
 
@@ -136,14 +136,6 @@ pub fn bench(
             times.push((started.elapsed(), served.len()));
         }
     }
-    let results: Vec<ModeResult> = modes
-        .iter()
-        .zip(rounds)
-        .map(|((name, _, jobs), times)| {
-            let (elapsed, in_guests) = median(times);
-            mode(name, *jobs, cases.len(), elapsed, in_guests)
-        })
-        .collect();
     let ceiling: Vec<GuestCeiling> = runner
         .guests()
         .iter()
@@ -159,11 +151,15 @@ pub fn bench(
         .collect();
     let ceiling_per_core =
         1e6 / ceiling.iter().map(|c| c.microseconds_per_request).sum::<f64>().max(f64::EPSILON);
-    let rate = |name: &str| results.iter().find(|m| m.mode == name).map_or(0.0, |m| m.executions_per_second);
-    let share_of_ceiling = results
+    let results: Vec<ModeResult> = modes
         .iter()
-        .map(|m| (m.mode.clone(), m.executions_per_second / m.jobs as f64 / ceiling_per_core))
+        .zip(rounds)
+        .map(|((name, _, jobs), times)| {
+            let (elapsed, in_guests) = median(times);
+            mode(name, *jobs, cases.len(), (elapsed, in_guests), ceiling_per_core)
+        })
         .collect();
+    let rate = |name: &str| results.iter().find(|m| m.mode == name).map_or(0.0, |m| m.executions_per_second);
     Ok(BenchReport {
         cores,
         typical_case: typical.id.clone(),
@@ -174,7 +170,6 @@ pub fn bench(
         modes: results,
         ceiling,
         ceiling_per_core,
-        share_of_ceiling,
         peak_rss_mib: peak_rss_mib(),
     })
 }
@@ -187,14 +182,22 @@ fn median<T>(mut rounds: Vec<(Duration, T)>) -> (Duration, T) {
 
 const REPETITIONS: usize = 5;
 
-fn mode(name: &str, jobs: usize, cases: usize, elapsed: Duration, in_guests: Duration) -> ModeResult {
+fn mode(
+    name: &str,
+    jobs: usize,
+    cases: usize,
+    (elapsed, in_guests): (Duration, Duration),
+    ceiling_per_core: f64,
+) -> ModeResult {
     let seconds = elapsed.as_secs_f64().max(f64::EPSILON);
+    let executions_per_second = cases as f64 / seconds;
     ModeResult {
         mode: name.into(),
         jobs,
         cases,
         seconds,
-        executions_per_second: cases as f64 / seconds,
+        executions_per_second,
+        of_ceiling: executions_per_second / jobs as f64 / ceiling_per_core,
         in_guests: in_guests.as_secs_f64() / (seconds * jobs as f64),
     }
 }

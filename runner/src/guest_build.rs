@@ -177,9 +177,8 @@ impl Project {
     /// cargo takes ~170 ms, more than the rest of a warm start).
     pub fn build_rust_guest(&self, log: &mut dyn Write) -> Result<PathBuf, BuildError> {
         let output = self.rust_guest_path();
-        let stamp_path = output.with_extension("wasm.stamp");
         let stamp = self.rust_guest_key()?;
-        if output.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        if up_to_date(&output, &stamp) {
             let _ = writeln!(log, "kwconform: the rust guest is up to date ({})", output.display());
             return Ok(output);
         }
@@ -206,8 +205,7 @@ impl Project {
                 "--target-dir",
             ])
             .arg(self.guests_dir()))?;
-        std::fs::write(&stamp_path, stamp)
-            .map_err(|source| BuildError::Sources { dir: stamp_path.clone(), source })?;
+        write_stamp(&output, &stamp)?;
         Ok(output)
     }
 
@@ -271,9 +269,8 @@ impl Project {
         output: &Path,
     ) -> Result<PathBuf, BuildError> {
         let source = self.root.join("guest-go");
-        let stamp_path = output.with_extension("wasm.stamp");
         let stamp = cache_key(name, &source, None, &["go", "version"])?;
-        if output.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        if up_to_date(output, &stamp) {
             let _ = writeln!(log, "kwconform: the {name} guest is up to date ({})", output.display());
             return Ok(output.to_path_buf());
         }
@@ -293,8 +290,7 @@ impl Project {
             .args(["-trimpath", "-mod=readonly", "-o"])
             .arg(output)
             .arg("."))?;
-        std::fs::write(&stamp_path, stamp)
-            .map_err(|source| BuildError::Sources { dir: stamp_path.clone(), source })?;
+        write_stamp(output, &stamp)?;
         Ok(output.to_path_buf())
     }
 
@@ -456,6 +452,21 @@ fn run(command: &mut Command) -> Result<(), BuildError> {
         .status()
         .map_err(|source| BuildError::Spawn { command: shown.clone(), source })?;
     if status.success() { Ok(()) } else { Err(BuildError::Failed { command: shown, status }) }
+}
+
+/// A default guest's stamp, beside its module: the key it was built from.
+fn stamp_path(output: &Path) -> PathBuf {
+    output.with_extension("wasm.stamp")
+}
+
+/// The module exists and was built from `stamp`.
+fn up_to_date(output: &Path, stamp: &str) -> bool {
+    output.is_file() && std::fs::read_to_string(stamp_path(output)).is_ok_and(|s| s == stamp)
+}
+
+fn write_stamp(output: &Path, stamp: &str) -> Result<(), BuildError> {
+    let path = stamp_path(output);
+    std::fs::write(&path, stamp).map_err(|source| BuildError::Sources { dir: path, source })
 }
 
 /// A content key: the guest's sources, the SDK spec (none: the pinned one) and the

@@ -278,14 +278,14 @@ pub fn bench(project: &Project, args: crate::cli::BenchArgs) -> CliResult {
         "{:<36}{:>6}{:>10}{:>16}{:>12}{:>12}",
         "mode", "jobs", "seconds", "executions/s", "of ceiling", "in guests"
     );
-    for (m, (_, share)) in report.modes.iter().zip(&report.share_of_ceiling) {
+    for m in &report.modes {
         println!(
             "{:<36}{:>6}{:>10.3}{:>16.0}{:>11.0}%{:>11.0}%",
             m.mode,
             m.jobs,
             m.seconds,
             m.executions_per_second,
-            share * 100.0,
+            m.of_ceiling * 100.0,
             m.in_guests * 100.0
         );
     }
