@@ -4,9 +4,10 @@
 //!
 //! serde_json reads the document (it accepts exactly RFC 8259's grammar, up to 128
 //! levels of nesting); a visitor walks it for what RFC 8259 allows and I-JSON does not.
-//! Two I-JSON violations make serde_json stop (a lone surrogate escape, a number out of
-//! the double range): they are told apart from grammar errors by serde_json's message,
-//! and the document is not walked further.
+//! A lone surrogate escape (forbidden) and a number out of the double range (advised
+//! against) make serde_json stop: they are told apart from grammar errors by serde_json's
+//! message, and the document is not walked further. At most [`MAX_FINDINGS`] findings
+//! of each kind are kept; the rest are counted.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -26,9 +27,14 @@ pub enum JsonVerdict {
     IJsonViolation { problems: Vec<String> },
     /// Not RFC 8259 JSON.
     Invalid { error: String },
-    /// Nested deeper than the checker reads (128): RFC 8259 §9 lets parsers set a limit.
+    /// Not read to the end: nested deeper than the checker reads (128; RFC 8259 §9 lets
+    /// parsers set a limit), or a number beyond the double range stopped it.
     Unchecked { reason: String },
 }
+
+/// Findings kept per list; the rest are counted (a document of a million duplicate
+/// names must not make a million-line report).
+pub const MAX_FINDINGS: usize = 5;
 
 /// The largest integer an IEEE 754 double holds exactly (RFC 7493 §2.2).
 const EXACT_INTEGERS: u64 = (1 << 53) - 1;
@@ -46,38 +52,41 @@ pub fn judge(bytes: &[u8]) -> (JsonVerdict, Option<serde_json::Value>) {
         let error = format!("not UTF-8 at byte {} (RFC 8259 §8.1)", e.valid_up_to());
         return (JsonVerdict::Invalid { error }, None);
     }
-    let found = RefCell::new(Vec::new());
-    let advice = RefCell::new(Vec::new());
+    let found = RefCell::new(Findings::default());
+    let advice = RefCell::new(Findings::default());
     let mut reader = serde_json::Deserializer::from_slice(body);
     let walked = Walk { path: String::new(), problems: &found, advice: &advice }.deserialize(&mut reader);
     let walked = walked.and_then(|()| reader.end());
-    problems.extend(found.into_inner());
+    problems.extend(found.into_inner().list());
     match walked {
         Ok(()) => {}
         Err(e) => {
             let message = e.to_string();
             // serde_json says "lone leading surrogate in hex escape", or "unexpected end
             // of hex escape" for a leading surrogate with no trailing one after it.
-            let i_json = if message.contains("surrogate") || message.contains("end of hex escape") {
-                Some("a lone surrogate escape (RFC 7493 §2.1: MUST NOT)")
-            } else if message.contains("number out of range") {
-                Some("a number beyond the IEEE 754 double range (RFC 7493 §2.2)")
-            } else {
-                None
-            };
-            match i_json {
-                Some(problem) => problems.push(format!("{problem}, {}", position(&e))),
-                None if message.contains("recursion limit") => {
-                    return (JsonVerdict::Unchecked { reason: message }, None);
-                }
-                None => return (JsonVerdict::Invalid { error: message }, None),
+            if message.contains("surrogate") || message.contains("end of hex escape") {
+                let problem = "a lone surrogate escape (RFC 7493 §2.1: MUST NOT)";
+                problems.push(format!("{problem}, {}", position(&e)));
+                return (JsonVerdict::IJsonViolation { problems }, None);
             }
-            return (JsonVerdict::IJsonViolation { problems }, None);
+            // I-JSON only advises against such a number (§2.2: SHOULD NOT), but the
+            // check cannot read past it.
+            let reason = if message.contains("number out of range") {
+                format!(
+                    "a number beyond the IEEE 754 double range (RFC 7493 §2.2: SHOULD NOT) stops the check, {}",
+                    position(&e)
+                )
+            } else if message.contains("recursion limit") {
+                message
+            } else {
+                return (JsonVerdict::Invalid { error: message }, None);
+            };
+            return (JsonVerdict::Unchecked { reason }, None);
         }
     }
     let value = serde_json::from_slice(body).ok();
     match problems.is_empty() {
-        true => (JsonVerdict::Valid { advice: advice.into_inner() }, value),
+        true => (JsonVerdict::Valid { advice: advice.into_inner().list() }, value),
         false => (JsonVerdict::IJsonViolation { problems }, value),
     }
 }
@@ -90,17 +99,40 @@ fn position(e: &serde_json::Error) -> String {
 /// advises against to `advice`.
 struct Walk<'p> {
     path: String,
-    problems: &'p RefCell<Vec<String>>,
-    advice: &'p RefCell<Vec<String>>,
+    problems: &'p RefCell<Findings>,
+    advice: &'p RefCell<Findings>,
+}
+
+/// The first [`MAX_FINDINGS`] findings, and how many more there were.
+#[derive(Default)]
+struct Findings {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Findings {
+    fn add(&mut self, finding: impl FnOnce() -> String) {
+        match self.kept.len() < MAX_FINDINGS {
+            true => self.kept.push(finding()),
+            false => self.more += 1,
+        }
+    }
+
+    fn list(mut self) -> Vec<String> {
+        if self.more > 0 {
+            self.kept.push(format!("… and {} more", self.more));
+        }
+        self.kept
+    }
 }
 
 impl Walk<'_> {
     fn note(&self, problem: impl fmt::Display) {
-        self.problems.borrow_mut().push(self.located(problem));
+        self.problems.borrow_mut().add(|| self.located(problem));
     }
 
     fn advise(&self, advice: impl fmt::Display) {
-        self.advice.borrow_mut().push(self.located(advice));
+        self.advice.borrow_mut().add(|| self.located(advice));
     }
 
     fn located(&self, what: impl fmt::Display) -> String {

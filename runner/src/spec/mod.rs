@@ -35,7 +35,7 @@ pub enum Standing {
     /// Forbidden by one of them: a divergence on it is a difference in tolerance.
     Invalid,
     /// No OCI schema decides (a Docker document, Kubewarden's envelope without its OCI
-    /// parts), or the document is nested too deep to check.
+    /// parts), or the document could not be read to the end.
     Undecided,
 }
 

@@ -17,7 +17,8 @@ use crate::case::Op;
 pub enum OciVerdict {
     /// Valid against every schema that applies (named).
     Valid { schemas: Vec<String> },
-    /// Invalid: the errors (at most [`MAX_ERRORS`]), each with its JSON Pointer and the schema.
+    /// Invalid: the first [`MAX_ERRORS`] errors, each with its JSON Pointer and the schema,
+    /// then `… and N more` when there were more.
     Invalid { errors: Vec<String> },
     /// No OCI schema decides (why).
     NotApplicable { reason: String },
@@ -120,9 +121,15 @@ pub fn judge(op: Op, value: &Value) -> OciVerdict {
             parts
         }
     };
-    let mut errors = Vec::new();
+    // Only the first errors are written out, so a document with a million bad members
+    // costs a count, not a million messages.
+    let (mut errors, mut more) = (Vec::new(), 0usize);
     for (at, name, validator, part) in &parts {
         for error in validator.iter_errors(part) {
+            if errors.len() == MAX_ERRORS {
+                more += 1;
+                continue;
+            }
             let path = format!("{at}{}", error.instance_path());
             let path = if path.is_empty() { "/" } else { &path };
             errors.push(format!("{path}: {error} ({name})"));
@@ -135,7 +142,9 @@ pub fn judge(op: Op, value: &Value) -> OciVerdict {
             .collect();
         return OciVerdict::Valid { schemas };
     }
-    errors.truncate(MAX_ERRORS);
+    if more > 0 {
+        errors.push(format!("… and {more} more"));
+    }
     OciVerdict::Invalid { errors }
 }
 

@@ -86,7 +86,6 @@ fn i_json_violations_are_named_with_their_place_and_clause() {
         (r#"{"s":"\ud800"}"#, "a lone surrogate escape"),
         (r#"{"s":"\udc00x"}"#, "a lone surrogate escape"),
         (r#"{"s":"\ud800\u0041"}"#, "a lone surrogate escape"),
-        (r#"{"n":1e400}"#, "beyond the IEEE 754 double range"),
         ("{\"s\":\"\u{FFFF}\"}", "/s: the noncharacter U+FFFF"),
         ("\u{FEFF}{}", "/: a byte order mark"),
     ] {
@@ -95,6 +94,23 @@ fn i_json_violations_are_named_with_their_place_and_clause() {
         };
         assert!(problems.iter().any(|p| p.contains(expected)), "{text}: {problems:?}");
     }
+}
+
+#[test]
+fn a_flood_of_findings_is_kept_to_a_few_and_counted() {
+    let members: Vec<String> = (0..1000).map(|i| format!(r#""a":{i}"#)).collect();
+    let v = verdict(Op::OciManifest, &format!("{{{}}}", members.join(",")));
+    let JsonVerdict::IJsonViolation { problems } = v.json else { panic!() };
+    assert_eq!(problems.len(), json::MAX_FINDINGS + 1);
+    assert_eq!(problems.last().unwrap(), &format!("… and {} more", 999 - json::MAX_FINDINGS));
+}
+
+#[test]
+fn a_number_beyond_the_double_range_leaves_the_document_unchecked() {
+    let v = verdict(Op::OciManifest, r#"{"n":1e400,"a":1,"a":2}"#);
+    let JsonVerdict::Unchecked { reason } = &v.json else { panic!("{v:?}") };
+    assert!(reason.contains("RFC 7493 §2.2: SHOULD NOT"), "{reason}");
+    assert_eq!(v.standing, Standing::Undecided);
 }
 
 #[test]
