@@ -68,7 +68,7 @@ fn two_cases() -> tempfile::TempDir {
 }
 
 #[test]
-fn update_records_divergences_keeps_reasons_and_the_gate_follows_the_list() {
+fn update_records_divergences_keeps_causes_and_the_gate_follows_the_list() {
     let (cases, reports) = (two_cases(), tempfile::tempdir().unwrap());
     let list = cases.path().join("expectations.json");
 
@@ -77,14 +77,15 @@ fn update_records_divergences_keeps_reasons_and_the_gate_follows_the_list() {
     assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
     assert!(stdout(&first).contains("kwconform expectations update"), "{}", stdout(&first));
 
-    // Recorded: one entry, no reason yet, applying from the current SDK releases on.
+    // Recorded: one entry, no cause yet, applying from the current SDK releases on.
     let updated = update(reports.path(), &list);
     assert!(
         stdout(&updated).contains("1 added, 0 changed, 0 narrowed to older releases, 0 removed"),
         "{}",
         stdout(&updated)
     );
-    assert!(stdout(&updated).contains("needs a reason: t/no-media-type"));
+    // Not a terminal: the entry is listed, with no cause to suggest (the list has none).
+    assert!(stdout(&updated).contains("needs a cause: t/no-media-type\n"), "{}", stdout(&updated));
     let mut file = read(&list);
     assert_eq!(file.expectations.len(), 1);
     let entry = &mut file.expectations[0];
@@ -93,17 +94,39 @@ fn update_records_divergences_keeps_reasons_and_the_gate_follows_the_list() {
     assert_eq!(entry.sdks["github.com/kubewarden/policy-sdk-go"], ">=0.13.1");
     assert_eq!(entry.signature.outcomes["rust"], "ok/image");
     assert_eq!(entry.signature.outcomes["go"], "error");
-    entry.reason = Some("Go decides by mediaType only".into());
+    entry.causes = vec!["go-mediatype-dispatch".into()];
+    file.causes.push(kwconform::expectations::Cause {
+        id: "go-mediatype-dispatch".into(),
+        title: "Go decides by mediaType only".into(),
+        reason: "OciImageManifestResponse.UnmarshalJSON reads the top-level mediaType".into(),
+        sdks: vec!["go".into()],
+        spec: Default::default(),
+        upstream: None,
+    });
     write(&list, &file);
 
     // Expected: the run passes and shows it.
     let expected = run(cases.path(), reports.path());
     assert_eq!(expected.status.code(), Some(0), "{}", stdout(&expected));
-    assert!(stdout(&expected).contains("expected divergences: 1 "), "{}", stdout(&expected));
+    assert!(stdout(&expected).contains("expected divergences: 1 from 1 cause "), "{}", stdout(&expected));
+    assert!(stdout(&expected).contains("go-mediatype-dispatch"), "{}", stdout(&expected));
 
-    // Updating again changes nothing and keeps the reason.
+    // Updating again changes nothing and keeps the cause.
     update(reports.path(), &list);
-    assert_eq!(read(&list).expectations[0].reason.as_deref(), Some("Go decides by mediaType only"));
+    assert_eq!(read(&list), file);
+
+    // A second case like it gets that cause suggested.
+    let second = DIVERGING.replace("t/no-media-type", "t/no-media-type-2");
+    std::fs::write(cases.path().join("diverging-2.json"), second).unwrap();
+    run(cases.path(), reports.path());
+    let updated = update(reports.path(), &list);
+    assert!(
+        stdout(&updated).contains("needs a cause: t/no-media-type-2 (suggested: go-mediatype-dispatch)"),
+        "{}",
+        stdout(&updated)
+    );
+    std::fs::remove_file(cases.path().join("diverging-2.json")).unwrap();
+    write(&list, &file);
 
     // Out of its version range the entry does not apply: unlisted again.
     let mut narrowed = read(&list);
@@ -152,7 +175,7 @@ fn entries_must_name_existing_cases_and_check_says_where() {
     std::fs::write(
         &list,
         r#"{"expectations": [
-  {"case": "t/gone", "sdks": {}, "signature": {"outcomes": {}, "diffs": []}, "reason": null}
+  {"case": "t/gone", "sdks": {}, "signature": {"outcomes": {}, "diffs": []}, "causes": []}
 ]}"#,
     )
     .unwrap();
@@ -161,6 +184,30 @@ fn entries_must_name_existing_cases_and_check_says_where() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!("{}:2:4: expectation names case \"t/gone\"", list.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_entry_must_point_at_a_listed_cause() {
+    let cases = two_cases();
+    let list = cases.path().join("expectations.json");
+    std::fs::write(
+        &list,
+        r#"{"causes": [],
+ "expectations": [
+  {"case": "t/no-media-type", "sdks": {}, "signature": {"outcomes": {}, "diffs": []}, "causes": ["nowhere"]}
+]}"#,
+    )
+    .unwrap();
+    let output = kwconform(&args(&["check", "--cases", &cases.path().display().to_string()]));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:3:4: case \"t/no-media-type\" points at cause \"nowhere\", which is not listed",
+            list.display()
+        )),
         "{stderr}"
     );
 }

@@ -109,7 +109,7 @@ fn prerelease(flag: &str, pristine: &Path, file: &str, edit: (&str, &str), chang
     // Recorded, it passes; the list loads again.
     let update = scratch.step(&steps[1], flag, &changed_copy);
     assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
-    assert!(stdout(&update).contains("needs a reason"), "{}", stdout(&update));
+    assert!(stdout(&update).contains("needs a cause"), "{}", stdout(&update));
     let again = scratch.step(&steps[2], flag, &changed_copy);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }

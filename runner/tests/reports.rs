@@ -84,7 +84,35 @@ fn the_four_reports_agree_on_the_totals() {
     let spec = unexpected.spec.as_ref().expect("the case has a document");
     let row = md.lines().find(|l| l.contains(&format!("<code>{}</code>", unexpected.case))).unwrap();
     assert!(row.ends_with(&format!("| {} |", spec.standing.name())), "{row}");
-    assert!(md.contains(&format!("<summary>Expected divergences ({})</summary>", totals.expected)));
+    // The expected divergences, grouped by cause: every cause once, with its cases.
+    let by_cause = &report.summary.by_cause;
+    assert!(
+        md.contains(&format!("### Expected divergences: {} from {} causes", totals.expected, by_cause.len())),
+        "{md}"
+    );
+    assert!(
+        !report.causes.is_empty() && report.causes.len() == by_cause.len(),
+        "every cause counted is defined"
+    );
+    for entry in &report.causes {
+        let cases = by_cause[&entry.cause.id].cases;
+        let summary = format!("<summary><code>{}</code> ({}, ", entry.cause.id, entry.severity.name());
+        assert_eq!(md.matches(&summary).count(), 1, "{summary} once in {md}");
+        let row = format!("| {} | <code>{}</code> | {cases} |", entry.severity.name(), entry.cause.id);
+        assert!(md.contains(&row), "{row}");
+    }
+    // A cause's severity follows its cases' spec verdicts.
+    for r in report.results.iter().filter(|r| r.judgement.name() == "expected") {
+        let kwconform::expectations::Judgement::Expected { causes, .. } = &r.judgement else {
+            unreachable!()
+        };
+        if r.spec.as_ref().is_some_and(|s| s.standing == kwconform::spec::Standing::Valid) {
+            for id in causes {
+                let entry = report.causes.iter().find(|c| c.cause.id == *id).unwrap();
+                assert_eq!(entry.severity, report::Severity::High, "{id}: {} is a valid document", r.case);
+            }
+        }
+    }
 }
 
 /// Debian's chromium; the suite installs it with apt-get when it is missing, as the
@@ -144,6 +172,9 @@ fn the_html_report_renders_and_filters_in_headless_chromium() {
     assert_eq!(shown(&page, "tag=windows"), tagged);
     let unexpected = report.results.iter().find(|r| r.unexpected).unwrap();
     assert_eq!(shown(&page, &format!("q={}", unexpected.case)), 1);
+    // The cause filter shows a cause's cases.
+    let cause = &report.causes[0].cause.id;
+    assert_eq!(shown(&page, &format!("cause={cause}")), report.summary.by_cause[cause].cases);
 
     // A screenshot, kept as a test artifact.
     let artifacts = Project::this_checkout().root.join("target").join("test-artifacts");

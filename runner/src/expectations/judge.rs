@@ -17,8 +17,13 @@ use crate::guest::{GuestRun, GuestSummary, semver_of};
 pub enum Judgement {
     /// The guests agree and nothing is listed.
     Agree,
-    /// A listed divergence, happening exactly as recorded.
-    Expected { reason: Option<String> },
+    /// A listed divergence, happening exactly as recorded: the entry's causes (ids in
+    /// the expectations list) and its detail.
+    Expected {
+        causes: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
     /// An informational case diverged: shown, never a failure.
     Informational,
     /// A divergence or crash that no applicable entry lists.
@@ -80,7 +85,7 @@ impl Expectations {
             entries
                 .iter()
                 .find(|e| e.signature == now)
-                .map(|e| Judgement::Expected { reason: e.reason.clone() })
+                .map(|e| Judgement::Expected { causes: e.causes.clone(), detail: e.detail.clone() })
         };
         match (comparison.verdict, entries.first()) {
             (Verdict::Inconclusive, _) => Judgement::Inconclusive,

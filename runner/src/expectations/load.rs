@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::model::{Expectation, ExpectationsFile};
+use super::model::{Cause, Expectation, ExpectationsFile};
 use crate::case::{CaseError, line_column};
 
 /// A loaded expectations list, indexed by case. A case may have several entries (for
@@ -11,12 +11,15 @@ use crate::case::{CaseError, line_column};
 #[derive(Clone, Debug, Default)]
 pub struct Expectations {
     pub path: Option<PathBuf>,
+    /// The root causes, in the file's order.
+    pub causes: Vec<Cause>,
     pub(super) by_case: HashMap<String, Vec<Expectation>>,
 }
 
 impl Expectations {
-    /// Reads an expectations file. Rejected: invalid version ranges, and two entries
-    /// for one case with the same guests and the same ranges.
+    /// Reads an expectations file. Rejected: invalid version ranges, two entries for
+    /// one case with the same guests and the same ranges, two causes with one id, and
+    /// an entry pointing at a cause that is not listed.
     pub fn load(path: &Path) -> Result<Expectations, Vec<CaseError>> {
         let error =
             |(line, column), message: String| CaseError { path: path.to_path_buf(), line, column, message };
@@ -25,6 +28,15 @@ impl Expectations {
         let file: ExpectationsFile =
             serde_json::from_str(&text).map_err(|e| vec![error((e.line(), e.column()), e.to_string())])?;
         let mut errors = Vec::new();
+        let mut ids = HashSet::new();
+        for cause in &file.causes {
+            if !ids.insert(cause.id.as_str()) {
+                errors.push(error(
+                    locate(&text, "id", &cause.id, 1),
+                    format!("cause {:?} is listed twice", cause.id),
+                ));
+            }
+        }
         let mut by_case: HashMap<String, Vec<Expectation>> = HashMap::new();
         for entry in file.expectations {
             let entries = by_case.entry(entry.case.clone()).or_default();
@@ -33,6 +45,12 @@ impl Expectations {
                 if let Err(e) = semver::VersionReq::parse(requirement) {
                     errors.push(error(at, format!("invalid version range {requirement:?} for {sdk}: {e}")));
                 }
+            }
+            for cause in entry.causes.iter().filter(|c| !ids.contains(c.as_str())) {
+                errors.push(error(
+                    at,
+                    format!("case {:?} points at cause {cause:?}, which is not listed", entry.case),
+                ));
             }
             let same = |e: &Expectation| {
                 e.sdks == entry.sdks && e.signature.outcomes.keys().eq(entry.signature.outcomes.keys())
@@ -46,7 +64,7 @@ impl Expectations {
             entries.push(entry);
         }
         if errors.is_empty() {
-            Ok(Expectations { path: Some(path.to_path_buf()), by_case })
+            Ok(Expectations { path: Some(path.to_path_buf()), causes: file.causes, by_case })
         } else {
             Err(errors)
         }
@@ -54,6 +72,10 @@ impl Expectations {
 
     pub fn entries(&self) -> impl Iterator<Item = &Expectation> {
         self.by_case.values().flatten()
+    }
+
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.causes.iter().find(|c| c.id == id)
     }
 
     /// Entries naming cases that do not exist, located in the file.
@@ -80,8 +102,13 @@ impl Expectations {
 
 /// The 1-based line and column of the `nth` `"case": "<id>"` in the file, or (1, 1).
 fn locate_case(text: &str, case: &str, nth: usize) -> (usize, usize) {
-    let needle = serde_json::to_string(case).unwrap_or_default();
-    let found = [format!("\"case\": {needle}"), format!("\"case\":{needle}")]
+    locate(text, "case", case, nth)
+}
+
+/// The 1-based line and column of the `nth` `"<key>": "<value>"` in the file, or (1, 1).
+fn locate(text: &str, key: &str, value: &str, nth: usize) -> (usize, usize) {
+    let needle = serde_json::to_string(value).unwrap_or_default();
+    let found = [format!("\"{key}\": {needle}"), format!("\"{key}\":{needle}")]
         .iter()
         .find_map(|pattern| text.match_indices(pattern.as_str()).nth(nth).map(|(at, _)| at));
     found.map_or((1, 1), |at| line_column(text, at))

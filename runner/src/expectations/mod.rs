@@ -14,9 +14,9 @@ mod update;
 
 pub use judge::{Judgement, applies};
 pub use load::Expectations;
-pub use model::{Expectation, ExpectationsFile, PathSignature, Signature};
+pub use model::{Cause, CauseSpec, Expectation, ExpectationsFile, PathSignature, Signature};
 pub use signature::signature;
-pub use update::{RecordedResult, UpdateError, UpdateSummary, update};
+pub use update::{RecordedResult, UpdateError, UpdateSummary, suggest_cause, update};
 
 /// The file name of the expectations list inside a case folder; never a case file.
 pub use crate::case::EXPECTATIONS_FILE_NAME as FILE_NAME;

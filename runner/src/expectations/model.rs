@@ -8,7 +8,40 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectationsFile {
+    /// The root causes the entries point at, each explained once.
+    #[serde(default)]
+    pub causes: Vec<Cause>,
     pub expectations: Vec<Expectation>,
+}
+
+/// One root cause of divergences: one SDK behaviour (a decoder rule, a type choice)
+/// that explains every entry pointing at it, whatever path it shows at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cause {
+    /// A short stable name, e.g. `go-case-insensitive-keys`.
+    pub id: String,
+    /// One line: what differs.
+    pub title: String,
+    /// Why, from the SDK sources (types, functions, fields).
+    pub reason: String,
+    /// The guests whose SDK's behaviour is the source.
+    pub sdks: Vec<String>,
+    pub spec: CauseSpec,
+    /// An upstream issue or pull request, where one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+}
+
+/// What the specifications say about a cause.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CauseSpec {
+    /// Which SDK does what the specification says, where one decides: `rust`, `go`,
+    /// `both`, `neither`; `null` when no specification decides.
+    pub follows: Option<String>,
+    /// The clause it rests on (document, section, words).
+    pub clause: Option<String>,
 }
 
 /// One known divergence.
@@ -22,11 +55,12 @@ pub struct Expectation {
     /// guest whose SDK is named here has a version that matches.
     pub sdks: BTreeMap<String, String>,
     pub signature: Signature,
-    /// Why the SDKs differ here; `null` marks an entry that still needs one.
-    pub reason: Option<String>,
-    /// An upstream issue or pull request, where one exists.
+    /// The ids of the causes that explain the divergence, the main one first; empty
+    /// marks an entry that still needs one.
+    pub causes: Vec<String>,
+    /// What this case adds to its causes' reasons (which member, what each SDK got).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// What a divergence looks like, independent of the exact values: each guest's

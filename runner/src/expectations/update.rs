@@ -34,8 +34,9 @@ pub struct UpdateSummary {
     pub narrowed: Vec<String>,
     /// Entries of cases that now agree, for these versions only.
     pub removed: Vec<String>,
-    /// Entries whose `reason` is still `null`.
-    pub needing_reason: Vec<String>,
+    /// Entries that point at no cause yet, with the cause suggested for each (see
+    /// [`suggest_cause`]).
+    pub needing_cause: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +83,8 @@ pub fn update(
                 case: case.clone(),
                 sdks: versions.iter().map(|(sdk, v)| (sdk.clone(), format!(">={v}"))).collect(),
                 signature: result.signature.clone(),
-                reason: None,
-                upstream: None,
+                causes: Vec::new(),
+                detail: None,
             };
             match applicable.first() {
                 None => {
@@ -113,8 +114,35 @@ pub fn update(
     }
     // By case; a case's entries keep their order.
     entries.sort_by(|a, b| a.case.cmp(&b.case));
-    summary.needing_reason = entries.iter().filter(|e| e.reason.is_none()).map(|e| e.case.clone()).collect();
-    Ok((ExpectationsFile { expectations: entries }, summary))
+    summary.needing_cause = entries
+        .iter()
+        .filter(|e| e.causes.is_empty())
+        .map(|e| (e.case.clone(), suggest_cause(&entries, e)))
+        .collect();
+    Ok((ExpectationsFile { causes: existing.causes.clone(), expectations: entries }, summary))
+}
+
+/// The cause an entry most likely shares: the main cause of the explained entry whose
+/// signature is closest (same outcomes first, then the most differing paths in common,
+/// array indices ignored; the same operation breaks ties). `None` when no explained
+/// entry has the same outcomes.
+pub fn suggest_cause(entries: &[Expectation], entry: &Expectation) -> Option<String> {
+    let fold = |path: &str| {
+        path.split('/')
+            .map(|t| if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() { "*" } else { t })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let paths = |e: &Expectation| -> std::collections::BTreeSet<String> {
+        e.signature.diffs.iter().map(|d| fold(&d.path)).collect()
+    };
+    let op = |e: &Expectation| e.case.rsplit('/').nth(1).map(str::to_string);
+    let mine = paths(entry);
+    entries
+        .iter()
+        .filter(|e| !e.causes.is_empty() && e.signature.outcomes == entry.signature.outcomes)
+        .max_by_key(|e| (paths(e).intersection(&mine).count(), op(e) == op(entry)))
+        .map(|e| e.causes[0].clone())
 }
 
 /// Each SDK of the run with the lowest version any of its guests has.
@@ -185,14 +213,18 @@ mod tests {
         }
     }
 
-    fn entry(sdks: &[(&str, &str)], go: &str, reason: &str) -> Expectation {
+    fn entry(sdks: &[(&str, &str)], go: &str, cause: &str) -> Expectation {
         Expectation {
             case: "c".into(),
             sdks: sdks.iter().map(|(s, r)| (s.to_string(), r.to_string())).collect(),
             signature: signature(go),
-            reason: Some(reason.into()),
-            upstream: None,
+            causes: vec![cause.into()],
+            detail: None,
         }
+    }
+
+    fn main_cause(e: &Expectation) -> Option<&str> {
+        e.causes.first().map(String::as_str)
     }
 
     fn run(
@@ -210,7 +242,8 @@ mod tests {
             signature: &signature,
             expect_unmet: false,
         };
-        let (file, summary) = update(&ExpectationsFile { expectations: list }, &[result], &guests).unwrap();
+        let (file, summary) =
+            update(&ExpectationsFile { causes: vec![], expectations: list }, &[result], &guests).unwrap();
         (file.expectations, summary)
     }
 
@@ -220,7 +253,7 @@ mod tests {
         assert_eq!(summary.added, ["c"]);
         assert_eq!(list[0].sdks["rs"], ">=0.18.0-rc.1");
         assert_eq!(list[0].sdks["gosdk"], ">=0.13.1");
-        assert_eq!(list[0].reason, None);
+        assert_eq!(main_cause(&list[0]), None);
     }
 
     #[test]
@@ -230,7 +263,7 @@ mod tests {
         assert_eq!((summary.changed.len(), summary.narrowed.len()), (1, 0));
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].signature, signature("ok/image"));
-        assert_eq!(list[0].reason.as_deref(), Some("why"));
+        assert_eq!(main_cause(&list[0]), Some("why"));
     }
 
     #[test]
@@ -239,11 +272,41 @@ mod tests {
         let (list, summary) = run("0.18.0", "ok/image", Verdict::Diverge, vec![old]);
         assert_eq!(summary.narrowed, ["c"]);
         assert_eq!(list.len(), 2);
-        assert_eq!(
-            (list[0].sdks["rs"].as_str(), list[0].reason.as_deref()),
-            (">=0.17.3, <0.18.0", Some("why"))
-        );
-        assert_eq!((list[1].sdks["rs"].as_str(), list[1].reason.as_deref()), (">=0.18.0", None));
+        assert_eq!((list[0].sdks["rs"].as_str(), main_cause(&list[0])), (">=0.17.3, <0.18.0", Some("why")));
+        assert_eq!((list[1].sdks["rs"].as_str(), main_cause(&list[1])), (">=0.18.0", None));
+        // Nothing explained has the new outcomes: no cause to suggest.
+        assert_eq!(summary.needing_cause, [("c".to_string(), None)]);
+    }
+
+    #[test]
+    fn the_suggested_cause_is_that_of_the_closest_explained_entry() {
+        let with = |case: &str, paths: &[&str], cause: &str| Expectation {
+            case: case.into(),
+            signature: Signature {
+                diffs: paths
+                    .iter()
+                    .map(|p| crate::expectations::PathSignature {
+                        path: p.to_string(),
+                        values: BTreeMap::new(),
+                    })
+                    .collect(),
+                ..signature("ok/image")
+            },
+            ..entry(&[("rs", ">=0.17.3")], "ok/image", cause)
+        };
+        let explained = [
+            with("oci_manifest/a", &["/view/layers/0/urls"], "urls"),
+            with("oci_manifest/b", &["/view/subject", "/view/annotations"], "subject"),
+            Expectation {
+                signature: signature("error"),
+                ..with("oci_manifest/c", &["/outcome"], "go-error")
+            },
+        ];
+        let new = Expectation { causes: vec![], ..with("fuzz/oci_manifest/d", &["/view/layers/3/urls"], "") };
+        let all: Vec<Expectation> = explained.iter().cloned().chain([new.clone()]).collect();
+        assert_eq!(suggest_cause(&all, &new).as_deref(), Some("urls"));
+        let unlike = Expectation { signature: signature("engine-error/trap"), ..new };
+        assert_eq!(suggest_cause(&all, &unlike), None);
     }
 
     #[test]
@@ -276,7 +339,16 @@ mod tests {
         let (list, _) = run("0.18.0-rc.1", "ok/image", Verdict::Diverge, vec![old]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("expectations.json");
-        std::fs::write(&path, serde_json::to_vec(&ExpectationsFile { expectations: list }).unwrap()).unwrap();
+        let why = crate::expectations::Cause {
+            id: "why".into(),
+            title: "t".into(),
+            reason: "r".into(),
+            sdks: vec!["rs".into()],
+            spec: Default::default(),
+            upstream: None,
+        };
+        let file = ExpectationsFile { causes: vec![why], expectations: list };
+        std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
         let loaded = Expectations::load(&path).unwrap();
         assert_eq!(loaded.entries().count(), 2);
     }

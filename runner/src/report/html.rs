@@ -1,8 +1,10 @@
 //! `report.html`: one self-contained page (no network, no external assets) over the
-//! same report model: filters by verdict, operation, tag and free text (also settable
-//! in the URL fragment, `#verdict=unexpected&op=oci_manifest&tag=windows&q=digest`),
-//! and for each case the host response and its spec verdict, the guests' views side by side with the
-//! differing members highlighted, the differences and the host-call trace.
+//! same report model: the expected divergences grouped by cause (each cause expandable
+//! to its cases), filters by verdict, operation, tag, cause and free text (also
+//! settable in the URL fragment,
+//! `#verdict=unexpected&op=oci_manifest&tag=windows&cause=go-last-key-wins&q=digest`),
+//! and for each case the host response and its spec verdict, the guests' views side by
+//! side with the differing members highlighted, the differences and the host-call trace.
 
 use std::io::{self, Write};
 
@@ -82,10 +84,12 @@ mark { background: #ffd8b5; }
 <h1 id="title"></h1>
 <div id="guests"></div>
 <table id="totals"></table>
+<div id="causes"></div>
 <div id="filters">
   <label>result <select id="verdict"><option value="">all</option><option>unexpected</option><option>expected</option><option>agree</option><option>diverge</option><option>crash</option><option>inconclusive</option></select></label>
   <label>op <select id="op"><option value="">all</option></select></label>
   <label>tag <select id="tag"><option value="">all</option></select></label>
+  <label>cause <select id="cause"><option value="">all</option></select></label>
   <label>search <input id="q" type="search" placeholder="case id, path, description"></label>
   <span id="shown"></span>
 </div>
@@ -112,6 +116,24 @@ function header() {
   const fill = (id, values) => { const s = document.getElementById(id); [...new Set(values)].sort().forEach(v => s.add(new Option(v, v))); };
   fill("op", report.results.map(r => r.op));
   fill("tag", report.results.flatMap(r => r.tags));
+  fill("cause", report.causes.map(c => c.cause.id));
+  causes();
+}
+/* The expected divergences by cause; a cause's cases are listed when it is opened. */
+function causes() {
+  const by = report.summary.by_cause, named = Object.keys(by).filter(c => c).length;
+  if (!report.summary.total.expected) return;
+  const spec = c => [c.spec.follows && "follows the spec: " + c.spec.follows, c.spec.clause].filter(x => x).join(" — ");
+  document.getElementById("causes").innerHTML = `<h2>Expected divergences: ${report.summary.total.expected} from ${named} causes</h2>` +
+    report.causes.map(({cause: c, severity}) => `<details data-cause="${esc(c.id)}"><summary><b>${esc(c.id)}</b> (${esc(severity)}, ${by[c.id].cases} cases): ${esc(c.title)}</summary>` +
+      `<p>${esc(c.reason)}</p>` + (spec(c) ? `<p><b>spec</b>: ${esc(spec(c))}</p>` : "") + (c.upstream ? `<p>upstream: ${esc(c.upstream)}</p>` : "") + `<ul></ul></details>`).join("") +
+    (by[""] ? `<p>${by[""].cases} expected divergence(s) point at no cause yet.</p>` : "");
+  document.querySelectorAll("#causes details").forEach(d => d.addEventListener("toggle", () => {
+    const list = d.querySelector("ul");
+    if (!d.open || list.children.length) return;
+    list.innerHTML = report.results.filter(r => (r.judgement.causes || []).includes(d.dataset.cause))
+      .map(r => `<li>${esc(r.op)} <a href="#cause=${encodeURIComponent(d.dataset.cause)}&q=${encodeURIComponent(r.case)}">${esc(r.case)}</a> ${esc(differs(r))}</li>`).join("");
+  }));
 }
 function matches(r, f) {
   if (f.verdict === "unexpected" && !r.unexpected) return false;
@@ -119,6 +141,7 @@ function matches(r, f) {
   if (["agree", "diverge", "crash", "inconclusive"].includes(f.verdict) && r.verdict !== f.verdict) return false;
   if (f.op && r.op !== f.op) return false;
   if (f.tag && !r.tags.includes(f.tag)) return false;
+  if (f.cause && !(r.judgement.causes || []).includes(f.cause)) return false;
   if (f.q) {
     const text = [r.case, r.description, differs(r), ...r.tags].join(" ").toLowerCase();
     if (!text.includes(f.q.toLowerCase())) return false;
@@ -127,7 +150,7 @@ function matches(r, f) {
 }
 function filters() {
   const get = id => document.getElementById(id).value;
-  return {verdict: get("verdict"), op: get("op"), tag: get("tag"), q: get("q")};
+  return {verdict: get("verdict"), op: get("op"), tag: get("tag"), cause: get("cause"), q: get("q")};
 }
 function render() {
   const f = filters(), body = document.querySelector("#cases tbody");
@@ -164,7 +187,9 @@ function detail(r) {
   const diffs = r.diffs.map(d => `<tr><td>${esc(d.path)}</td>${Object.entries(d.values).map(([g, v]) => `<td>${esc(g)}: ${v === null ? "absent" : esc(JSON.stringify(v))}</td>`).join("")}</tr>`).join("");
   const calls = Object.entries(r.guests).flatMap(([name, g]) => g.calls.map(c => `<tr><td>${esc(name)}</td><td>${esc(c.binding)}/${esc(c.namespace)}/${esc(c.operation)}</td>` +
     `<td><code>${esc(c.payload.text ?? c.payload.base64)}</code></td><td>${c.at_us} µs</td></tr>`)).join("");
-  const reason = r.judgement.reason ? `<p>Expected: ${esc(r.judgement.reason)}</p>` : "";
+  const causeOf = id => report.causes.find(c => c.cause.id === id);
+  const reason = r.judgement.status === "expected" ? `<p>Expected, cause: ${(r.judgement.causes || []).map(id => `<b>${esc(id)}</b>` + (causeOf(id) ? ` (${esc(causeOf(id).severity)}): ${esc(causeOf(id).cause.title)}` : "")).join("; ") || "none recorded yet"}` +
+    (r.judgement.detail ? `<br>${esc(r.judgement.detail)}` : "") + `</p>` : "";
   const spec = r.spec ? `<p><b>spec</b>: ${esc(r.spec.summary)}</p>` : "";
   return `<tr class="detail"><td colspan="4"><p>${esc(r.description)}</p>${reason}<b>host response</b><pre>${esc(response)}</pre>${spec}` +
     `<div class="views">${views}</div>` + (diffs ? `<b>differences</b><table>${diffs}</table>` : "") +
@@ -178,7 +203,7 @@ document.querySelector("#cases tbody").addEventListener("click", e => {
 });
 header();
 const initial = new URLSearchParams(location.hash.slice(1));
-for (const id of ["verdict", "op", "tag", "q"]) {
+for (const id of ["verdict", "op", "tag", "cause", "q"]) {
   const el = document.getElementById(id);
   if (initial.get(id)) el.value = initial.get(id);
   el.addEventListener("input", render);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use super::model::{Report, ReportHead, ResultSource, RuleEntry, Summary};
+use super::model::{CauseEntry, Report, ReportHead, ResultSource, RuleEntry, Summary};
 use super::{html, junit, markdown};
 use crate::fs::{WriteError, write_atomically, write_atomically_with};
 use crate::guest::GuestSummary;
@@ -20,6 +20,7 @@ pub(super) struct Streamed<'a> {
     partial: bool,
     guests: &'a [GuestSummary],
     equality_rules: &'a [RuleEntry],
+    causes: &'a [CauseEntry],
     results: StreamedResults<'a>,
     summary: &'a Summary,
 }
@@ -32,6 +33,7 @@ impl<'a> Streamed<'a> {
             partial: head.partial,
             guests: &head.guests,
             equality_rules: &head.equality_rules,
+            causes: &head.causes,
             results: StreamedResults(results),
             summary: &head.summary,
         }

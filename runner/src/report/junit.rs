@@ -1,6 +1,6 @@
 //! `junit.xml`: one test case per case, one test suite per pair of guests (the
 //! reference and each other guest). Unexpected results fail with the diff text that
-//! the terminal shows; expected divergences are skipped with their reason.
+//! the terminal shows; expected divergences are skipped with their cause.
 
 use std::io::{self, Write};
 
@@ -49,8 +49,18 @@ fn status(report: &ReportHead, result: &ResultEntry, other: &str) -> TestCaseSta
             status.set_description(plain_text(report, result));
             status
         }
-        Judgement::Expected { reason } if involved => {
-            skipped(&format!("expected: {}", reason.as_deref().unwrap_or("(no reason recorded yet)")))
+        Judgement::Expected { causes, .. } if involved => {
+            let explained: Vec<String> = causes
+                .iter()
+                .map(|id| match report.cause(id) {
+                    Some(c) => format!("{id} ({}): {}", c.severity.name(), c.cause.title),
+                    None => id.clone(),
+                })
+                .collect();
+            skipped(&format!(
+                "expected, cause: {}",
+                if explained.is_empty() { "(none recorded yet)".to_string() } else { explained.join("; ") }
+            ))
         }
         Judgement::Informational if involved => {
             skipped("informational: a difference that never fails the run")

@@ -1,7 +1,8 @@
 //! `summary.md`: a short Markdown summary for `$GITHUB_STEP_SUMMARY` and merge-request
 //! comments: the verdict and totals, the unexpected results, then the expected
-//! divergences collapsed.
+//! divergences grouped by cause, each cause collapsed.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::model::{Counts, ReportHead, ResultEntry, ResultSource};
@@ -34,9 +35,11 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
     }
     row(&mut md, "**total**", total);
 
-    // One pass over the results: a row per unexpected and per expected result, up to
-    // MAX_ROWS of each.
-    let (mut unexpected, mut expected) = (Table::default(), Table::default());
+    // One pass over the results: a row per unexpected result, up to MAX_ROWS, and per
+    // expected one, under its main cause, up to MAX_ROWS in all.
+    let mut unexpected = Table::default();
+    let mut expected: BTreeMap<String, Table> = BTreeMap::new();
+    let mut expected_rows = 0;
     for r in results.entries().filter_map(Result::ok) {
         if r.unexpected {
             unexpected.push(|| {
@@ -49,16 +52,26 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
                     standing(&r)
                 )
             });
-        } else if let Judgement::Expected { reason } = &r.judgement {
-            let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-            expected.push(|| {
+        } else if let Judgement::Expected { causes, detail } = &r.judgement {
+            let table = expected.entry(causes.first().cloned().unwrap_or_default()).or_default();
+            let room = expected_rows < MAX_ROWS;
+            expected_rows += usize::from(room);
+            table.push_if(room, || {
+                let also: Vec<String> = causes.iter().skip(1).map(|c| code(c)).collect();
+                let detail = [
+                    detail.as_deref().map(text).unwrap_or_default(),
+                    if also.is_empty() { String::new() } else { format!("also: {}", also.join(", ")) },
+                ]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
                 format!(
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {detail} |",
                     r.op.name(),
                     code(&r.case),
                     differences(&r),
-                    standing(&r),
-                    text(reason)
+                    standing(&r)
                 )
             });
         }
@@ -68,13 +81,61 @@ pub fn markdown(report: &ReportHead, results: &dyn ResultSource) -> String {
         md.push_str("| result | op | case | what differs | spec |\n|---|---|---|---|---|\n");
         unexpected.write(&mut md);
     }
-    if expected.count > 0 {
-        let _ = writeln!(md, "\n<details><summary>Expected divergences ({})</summary>\n", expected.count);
-        md.push_str("| op | case | what differs | spec | reason |\n|---|---|---|---|---|\n");
-        expected.write(&mut md);
-        md.push_str("\n</details>\n");
+    if !expected.is_empty() {
+        write_causes(&mut md, report, expected);
     }
     md
+}
+
+/// The expected divergences by cause: a table of the causes, then each cause's
+/// explanation and cases, collapsed.
+fn write_causes(md: &mut String, report: &ReportHead, mut expected: BTreeMap<String, Table>) {
+    let by_cause = &report.summary.by_cause;
+    let causes = by_cause.keys().filter(|c| !c.is_empty()).count();
+    let _ =
+        writeln!(md, "\n### Expected divergences: {} from {causes} causes\n", report.summary.total.expected);
+    md.push_str("| severity | cause | cases | what differs |\n|---|---|---:|---|\n");
+    for entry in &report.causes {
+        let cases = by_cause.get(&entry.cause.id).map_or(0, |t| t.cases);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {cases} | {} |",
+            entry.severity.name(),
+            code(&entry.cause.id),
+            text(&entry.cause.title)
+        );
+    }
+    let empty = "| op | case | what differs | spec | detail |\n|---|---|---|---|---|\n";
+    for entry in &report.causes {
+        let Some(table) = expected.remove(&entry.cause.id) else { continue };
+        let cause = &entry.cause;
+        let _ = writeln!(
+            md,
+            "\n<details><summary>{} ({}, {} cases): {}</summary>\n",
+            code(&cause.id),
+            entry.severity.name(),
+            table.count,
+            text(&cause.title)
+        );
+        let _ = writeln!(md, "{}\n", text(&cause.reason));
+        let follows = cause.spec.follows.as_deref().map(|f| format!("follows the spec: {}", text(f)));
+        let clause = cause.spec.clause.as_deref().map(text);
+        let spec: Vec<String> = follows.into_iter().chain(clause).collect();
+        if !spec.is_empty() {
+            let _ = writeln!(md, "Spec: {}\n", spec.join(" — "));
+        }
+        md.push_str(empty);
+        table.write(md);
+        md.push_str("\n</details>\n");
+    }
+    // Entries pointing at no cause, or at one the list no longer has.
+    for (cause, table) in expected {
+        let name = if cause.is_empty() { "no cause recorded yet".to_string() } else { code(&cause) };
+        let _ = writeln!(md, "\n<details><summary>{name} ({} cases)</summary>\n", table.count);
+        md.push_str(empty);
+        table.write(md);
+        md.push_str("\n</details>\n");
+    }
 }
 
 /// Rows a table lists; the rest are counted. GitHub shows at most 1 MiB of a step
@@ -89,8 +150,14 @@ struct Table {
 
 impl Table {
     fn push(&mut self, row: impl FnOnce() -> String) {
+        let room = self.rows.len() < MAX_ROWS;
+        self.push_if(room, row);
+    }
+
+    /// Counts the row, and lists it if there is room.
+    fn push_if(&mut self, room: bool, row: impl FnOnce() -> String) {
         self.count += 1;
-        if self.rows.len() < MAX_ROWS {
+        if room {
             self.rows.push(row());
         }
     }

@@ -29,7 +29,7 @@ pub enum MergeError {
 }
 
 /// Bumped on any incompatible change of the report's stable core.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+pub const REPORT_SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,8 +42,84 @@ pub struct Report {
     pub guests: Vec<GuestSummary>,
     /// The equivalences the comparison may apply (docs/decoded-view.md).
     pub equality_rules: Vec<RuleEntry>,
+    /// The root causes of this run's expected divergences, from the expectations list,
+    /// most severe and most frequent first; `summary.by_cause` counts their cases.
+    pub causes: Vec<CauseEntry>,
     pub results: Vec<ResultEntry>,
     pub summary: Summary,
+}
+
+/// A root cause as the expectations list explains it, with its severity in this run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CauseEntry {
+    pub cause: expectations::Cause,
+    pub severity: Severity,
+}
+
+/// How serious a cause is, from the spec verdicts of its cases (docs/spec-verdict.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// At least one case is a spec-valid document: at least one SDK has a bug.
+    High,
+    /// No case is spec-valid, and at least one could not be judged.
+    Undetermined,
+    /// Every case is a document the specifications reject: a difference in tolerance.
+    Low,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Undetermined => "undetermined",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// A cause's expected divergences in a run, by the spec verdict's standing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CauseTally {
+    pub cases: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    /// Undecided, or a host error (nothing to judge).
+    pub undecided: usize,
+}
+
+impl CauseTally {
+    pub fn severity(&self) -> Severity {
+        if self.valid > 0 {
+            Severity::High
+        } else if self.undecided > 0 {
+            Severity::Undetermined
+        } else {
+            Severity::Low
+        }
+    }
+}
+
+/// The causes of a run's summary, with their severity, most severe and most frequent
+/// first; a cause the list does not define is left out (loading the list rejects that).
+pub fn cause_entries<'a>(
+    defined: impl IntoIterator<Item = &'a expectations::Cause>,
+    summary: &Summary,
+) -> Vec<CauseEntry> {
+    let mut entries: Vec<CauseEntry> = defined
+        .into_iter()
+        .filter_map(|cause| {
+            let tally = summary.by_cause.get(&cause.id)?;
+            Some(CauseEntry { cause: cause.clone(), severity: tally.severity() })
+        })
+        .collect();
+    entries.sort_by_key(|e| {
+        (e.severity, std::cmp::Reverse(summary.by_cause[&e.cause.id].cases), e.cause.id.clone())
+    });
+    entries.dedup_by(|a, b| a.cause.id == b.cause.id);
+    entries
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -203,6 +279,9 @@ pub struct Summary {
     /// Unexpected results by what is wrong: `unlisted`, `changed`, `stale`,
     /// `inconclusive`, `unmet` (a case's `expect` block).
     pub unexpected_by_kind: BTreeMap<String, usize>,
+    /// Expected divergences by cause id (every cause an entry points at). An entry
+    /// without a cause counts under `""`.
+    pub by_cause: BTreeMap<String, CauseTally>,
     /// Cases whose batched and fresh results differed (the fresh one is reported).
     pub batch_unstable: Vec<String>,
     /// Each guest's time over all cases, in microseconds.
@@ -251,6 +330,19 @@ impl Summary {
             };
             *self.unexpected_by_kind.entry(kind.to_string()).or_default() += 1;
         }
+        if let Judgement::Expected { causes, .. } = &r.judgement {
+            let standing = r.spec.as_ref().map(|s| s.standing);
+            let none = [String::new()];
+            for cause in if causes.is_empty() { &none[..] } else { &causes[..] } {
+                let tally = self.by_cause.entry(cause.clone()).or_default();
+                tally.cases += 1;
+                match standing {
+                    Some(crate::spec::Standing::Valid) => tally.valid += 1,
+                    Some(crate::spec::Standing::Invalid) => tally.invalid += 1,
+                    _ => tally.undecided += 1,
+                }
+            }
+        }
         if r.batch_unstable {
             self.batch_unstable.push(r.case.clone());
         }
@@ -268,22 +360,32 @@ pub struct ReportHead {
     pub partial: bool,
     pub guests: Vec<GuestSummary>,
     pub equality_rules: Vec<RuleEntry>,
+    pub causes: Vec<CauseEntry>,
     pub summary: Summary,
 }
 
 impl ReportHead {
-    pub fn new(guests: Vec<GuestSummary>, summary: Summary, partial: bool) -> ReportHead {
+    /// `causes`: the expectations list's causes (those the summary counts are kept).
+    pub fn new(
+        guests: Vec<GuestSummary>,
+        summary: Summary,
+        partial: bool,
+        causes: &[expectations::Cause],
+    ) -> ReportHead {
         ReportHead {
             schema_version: REPORT_SCHEMA_VERSION,
             kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
             partial,
             guests,
-            equality_rules: Rule::ALL
-                .iter()
-                .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
-                .collect(),
+            equality_rules: equality_rules(),
+            causes: cause_entries(causes, &summary),
             summary,
         }
+    }
+
+    /// The cause with this id, if the run has cases of it.
+    pub fn cause(&self, id: &str) -> Option<&CauseEntry> {
+        self.causes.iter().find(|c| c.cause.id == id)
     }
 
     /// Exit status of a run: anything unexpected fails it, and so does an interrupted
@@ -314,6 +416,7 @@ impl Report {
             partial: self.partial,
             guests: self.guests.clone(),
             equality_rules: self.equality_rules.clone(),
+            causes: self.causes.clone(),
             summary: self.summary.clone(),
         }
     }
@@ -322,16 +425,15 @@ impl Report {
         // Results in case id order: the same for a whole run and for merged shards.
         let mut results: Vec<ResultEntry> = run.results.iter().map(result_entry).collect();
         results.sort_by(|a, b| a.case.cmp(&b.case));
+        let summary = Summary::of(&results, run.elapsed.as_millis() as u64);
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             kwconform_version: env!("CARGO_PKG_VERSION").to_string(),
             partial: run.interrupted,
             guests: run.guests.clone(),
-            equality_rules: Rule::ALL
-                .iter()
-                .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
-                .collect(),
-            summary: Summary::of(&results, run.elapsed.as_millis() as u64),
+            equality_rules: equality_rules(),
+            causes: cause_entries(&run.causes, &summary),
+            summary,
             results,
         }
     }
@@ -346,7 +448,9 @@ impl Report {
     pub fn merge(shards: Vec<Report>) -> Result<Report, MergeError> {
         let mut shards = shards.into_iter();
         let mut merged = shards.next().ok_or(MergeError::Nothing)?;
+        let mut rest_causes = Vec::new();
         for shard in shards {
+            rest_causes.extend(shard.causes);
             if shard.guests != merged.guests {
                 return Err(MergeError::DifferentGuests);
             }
@@ -359,6 +463,9 @@ impl Report {
             return Err(MergeError::DuplicateCase(w[0].case.clone()));
         }
         merged.summary = Summary::of(&merged.results, merged.summary.elapsed_ms);
+        let causes: Vec<expectations::Cause> =
+            merged.causes.iter().chain(&rest_causes).map(|c| c.cause.clone()).collect();
+        merged.causes = cause_entries(&causes, &merged.summary);
         Ok(merged)
     }
 
@@ -382,6 +489,13 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.summary.total.unexpected == 0 && !self.partial
     }
+}
+
+fn equality_rules() -> Vec<RuleEntry> {
+    Rule::ALL
+        .iter()
+        .map(|r| RuleEntry { name: r.name().into(), description: r.description().into() })
+        .collect()
 }
 
 fn result_entry(r: &CaseResult) -> ResultEntry {

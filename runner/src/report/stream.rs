@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::json::write_all;
 use super::model::{Report, ReportHead, ResultEntry, ResultSource, Summary};
+use crate::expectations::Cause;
 use crate::fs::WriteError;
 use crate::guest::GuestSummary;
 use crate::run::CaseResult;
@@ -24,11 +25,13 @@ pub struct ReportWriter {
     dir: PathBuf,
     spill: BufWriter<File>,
     guests: Vec<GuestSummary>,
+    causes: Vec<Cause>,
     summary: Summary,
 }
 
 impl ReportWriter {
-    pub fn create(dir: &Path, guests: &[GuestSummary]) -> Result<ReportWriter, WriteError> {
+    /// `causes`: the expectations list's causes, for the reports' grouping.
+    pub fn create(dir: &Path, guests: &[GuestSummary], causes: &[Cause]) -> Result<ReportWriter, WriteError> {
         let path = dir.join(SPILL);
         let error = |source| WriteError { path: path.clone(), source };
         std::fs::create_dir_all(dir).map_err(error)?;
@@ -37,6 +40,7 @@ impl ReportWriter {
             dir: dir.to_path_buf(),
             spill,
             guests: guests.to_vec(),
+            causes: causes.to_vec(),
             summary: Summary::default(),
         })
     }
@@ -56,7 +60,7 @@ impl ReportWriter {
         let path = self.dir.join(SPILL);
         self.spill.flush().map_err(|source| WriteError { path: path.clone(), source })?;
         self.summary.elapsed_ms = elapsed.as_millis() as u64;
-        let head = ReportHead::new(self.guests, self.summary, partial);
+        let head = ReportHead::new(self.guests, self.summary, partial, &self.causes);
         write_all(&head, &Spill(path.clone()), &self.dir)?;
         let _ = std::fs::remove_file(&path);
         Ok(head)

@@ -52,7 +52,7 @@ pub fn render_result(
         (Judgement::Inconclusive, _) => ("INCONCLUSIVE", YELLOW),
     };
     writeln!(out, "{style}{label:<12}{style:#} {BOLD}{}{BOLD:#}  {}", r.op.name(), shown(&r.case))?;
-    if let Judgement::Expected { reason } = &r.judgement {
+    if let Judgement::Expected { causes, detail } = &r.judgement {
         let outcomes: Vec<String> = in_guest_order(&r.guests, guests)
             .map(|(name, g)| format!("{name} {}", outcome_label(g)))
             .collect();
@@ -63,8 +63,12 @@ pub fn render_result(
             shown(&outcomes.join(", ")),
             paths.join(", ")
         )?;
-        let reason = reason.as_deref().unwrap_or("(no reason recorded yet)");
-        writeln!(out, "{DIM}             {}{DIM:#}", shown(reason))?;
+        let causes =
+            if causes.is_empty() { "(no cause recorded yet)".to_string() } else { causes.join(", ") };
+        writeln!(out, "{DIM}             cause: {}{DIM:#}", shown(&causes))?;
+        if let Some(detail) = detail {
+            writeln!(out, "{DIM}             {}{DIM:#}", shown(detail))?;
+        }
         if let Some(spec) = &r.spec {
             writeln!(out, "{DIM}             spec: {}{DIM:#}", shown(&spec.summary))?;
         }
@@ -212,13 +216,7 @@ pub fn render_summary(out: &mut impl Write, report: &ReportHead) -> io::Result<(
         row(out, op, counts)?;
     }
     row(out, "total", &report.summary.total)?;
-    let accepted = report.summary.total.expected;
-    if accepted > 0 {
-        writeln!(
-            out,
-            "{DIM}expected divergences: {accepted} (in the expectations list; -v shows each){DIM:#}"
-        )?;
-    }
+    render_causes(out, report)?;
     if !report.summary.equivalences.is_empty() {
         let applied: Vec<String> =
             report.summary.equivalences.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
@@ -256,11 +254,42 @@ pub fn render_summary(out: &mut impl Write, report: &ReportHead) -> io::Result<(
             out,
             "{YELLOW}{} unlisted, {} changed, {} stale against the expectations list, {} with an unmet expect \
              block.{YELLOW:#} If the SDKs' current behaviour is what you expect, record it with `kwconform \
-             expectations update` and give each new entry a reason (docs/expectations.md).",
+             expectations update` and point each new entry at a cause (docs/expectations.md).",
             listing[0], listing[1], listing[2], listing[3]
         )?;
     }
     render_verdict(out, report)
+}
+
+/// `expected divergences: 312 from 27 causes`, then one line per cause, most severe
+/// and most frequent first.
+fn render_causes(out: &mut impl Write, report: &ReportHead) -> io::Result<()> {
+    let accepted = report.summary.total.expected;
+    if accepted == 0 {
+        return Ok(());
+    }
+    let by_cause = &report.summary.by_cause;
+    let causes = by_cause.keys().filter(|c| !c.is_empty()).count();
+    writeln!(
+        out,
+        "{DIM}expected divergences: {accepted} from {causes} cause{} (in the expectations list; -v shows each \
+         case, summary.md and report.html group them){DIM:#}",
+        if causes == 1 { "" } else { "s" }
+    )?;
+    for entry in &report.causes {
+        let cases = by_cause.get(&entry.cause.id).map_or(0, |t| t.cases);
+        writeln!(
+            out,
+            "{DIM}  {:<13}{cases:>5}  {:<38} {}{DIM:#}",
+            entry.severity.name(),
+            shown(&entry.cause.id),
+            shown(&entry.cause.title)
+        )?;
+    }
+    if let Some(tally) = by_cause.get("") {
+        writeln!(out, "{YELLOW}  {} expected divergence(s) point at no cause yet{YELLOW:#}", tally.cases)?;
+    }
+    Ok(())
 }
 
 /// `PASS: 0 unexpected of 797 cases`.

@@ -96,6 +96,8 @@ pub struct RunResults {
     pub elapsed: Duration,
     /// The run was stopped before every case ran: the results are the cases finished.
     pub interrupted: bool,
+    /// The expectations list's causes, for the reports.
+    pub causes: Vec<crate::expectations::Cause>,
 }
 
 /// Progress of a run, for whoever is watching.
@@ -261,7 +263,13 @@ impl Runner {
             results,
             elapsed: stats.elapsed,
             interrupted: stats.interrupted,
+            causes: self.expectations.causes.clone(),
         }
+    }
+
+    /// The expectations list's causes.
+    pub fn causes(&self) -> &[crate::expectations::Cause] {
+        &self.expectations.causes
     }
 
     fn stopped(&self) -> bool {

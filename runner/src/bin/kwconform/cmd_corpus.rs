@@ -158,10 +158,61 @@ pub fn update_expectations(project: &Project, report: Option<PathBuf>, file: Opt
         summary.removed.len(),
         updated.expectations.len()
     );
-    for case in &summary.needing_reason {
-        println!("  needs a reason: {case}");
+    if !summary.needing_cause.is_empty() {
+        let updated = ask_for_causes(updated, &summary.needing_cause)?;
+        let mut bytes = serde_json::to_vec_pretty(&updated)?;
+        bytes.push(b'\n');
+        kwconform::fs::write_atomically(&file, &bytes)?;
+        let left = updated.expectations.iter().filter(|e| e.causes.is_empty()).count();
+        if left > 0 {
+            println!("{left} entries still point at no cause: set their `causes` in {}", file.display());
+        }
     }
     Ok(exit_codes::SUCCESS)
+}
+
+/// Asks, on a terminal, for the cause of each entry that has none, offering the
+/// suggested one; elsewhere prints the suggestions and leaves the entries as they are.
+fn ask_for_causes(
+    mut file: ExpectationsFile,
+    needing: &[(String, Option<String>)],
+) -> Result<ExpectationsFile, Box<dyn std::error::Error>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let interactive = std::io::stdin().is_terminal();
+    if interactive && !file.causes.is_empty() {
+        println!("known causes:");
+        for cause in &file.causes {
+            println!("  {:<36} {}", cause.id, cause.title);
+        }
+    }
+    let mut lines = std::io::stdin().lock().lines();
+    for (case, suggested) in needing {
+        let offer = suggested.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+        if !interactive {
+            println!(
+                "  needs a cause: {case}{}",
+                suggested.as_deref().map(|s| format!(" (suggested: {s})")).unwrap_or_default()
+            );
+            continue;
+        }
+        print!("cause for {case}{offer} (Enter to accept, - to skip): ");
+        std::io::stdout().flush()?;
+        let answer = lines.next().transpose()?.unwrap_or_default();
+        let chosen = match answer.trim() {
+            "" => suggested.clone(),
+            "-" => None,
+            id => Some(id.to_string()),
+        };
+        let Some(chosen) = chosen else { continue };
+        if !file.causes.iter().any(|c| c.id == chosen) {
+            println!("  no cause {chosen:?} in the list: add it to `causes` first; left without one");
+            continue;
+        }
+        for entry in file.expectations.iter_mut().filter(|e| e.case == *case && e.causes.is_empty()) {
+            entry.causes = vec![chosen.clone()];
+        }
+    }
+    Ok(file)
 }
 
 pub fn check(project: &Project, args: CheckArgs) -> CliResult {
@@ -169,10 +220,14 @@ pub fn check(project: &Project, args: CheckArgs) -> CliResult {
     let cases = case::load_cases(&roots)?;
     let expectations = load_expectations(&roots, args.expectations.as_deref(), &cases)?;
     let listed = expectations.entries().count();
-    let unexplained = expectations.entries().filter(|e| e.reason.is_none()).count();
-    println!("{} cases and {listed} expectations are valid", cases.len());
+    let unexplained = expectations.entries().filter(|e| e.causes.is_empty()).count();
+    println!(
+        "{} cases and {listed} expectations from {} causes are valid",
+        cases.len(),
+        expectations.causes.len()
+    );
     if unexplained > 0 {
-        println!("{unexplained} expectations still need a reason");
+        println!("{unexplained} expectations still point at no cause");
     }
     Ok(exit_codes::SUCCESS)
 }

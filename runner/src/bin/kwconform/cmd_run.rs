@@ -108,7 +108,7 @@ pub fn run(project: &Project, args: RunArgs) -> CliResult {
         writeln!(out, "running {} case{}\n", cases.len(), if cases.len() == 1 { "" } else { "s" })?;
     }
     // Each result is shown and spilled to the reports as it comes: nothing accumulates.
-    let mut writer = ReportWriter::create(&report_dir, &guests)?;
+    let mut writer = ReportWriter::create(&report_dir, &guests, runner.causes())?;
     let mut failure = None;
     let stats = runner.run(&cases, |event| {
         if let Event::CaseFinished { result, .. } = event
