@@ -1,5 +1,6 @@
 //! Reports: the serialisable result model and the writers that read it.
 
+mod bug_report;
 mod html;
 mod json;
 mod junit;
@@ -8,6 +9,7 @@ mod model;
 mod stream;
 mod terminal;
 
+pub use bug_report::BugReport;
 pub use html::{html, script_json, write_html};
 pub use json::{write_all, write_json, write_report};
 pub use junit::write_junit;

@@ -53,6 +53,9 @@ enum Command {
     },
     /// Run one case and show everything: requests, host response, outcomes, views, diff.
     Repro(ReproArgs),
+    /// Write a Markdown issue text for an SDK's tracker: a cause of the expectations
+    /// list (its smallest case) or one case.
+    BugReport(BugReportArgs),
     /// Run the corpus for every Rust × Go SDK pair, and list what each SDK release
     /// changed compared with the previous one.
     Matrix {
@@ -126,6 +129,9 @@ pub struct FuzzArgs {
     /// Oracle calls one shrink may spend.
     #[arg(long, default_value_t = 2000)]
     pub max_shrink_steps: u32,
+    /// Run the guests as they are, without coverage feedback (docs/fuzzing.md).
+    #[arg(long)]
+    pub no_coverage: bool,
 }
 
 /// Which SDKs the guests are built against.
@@ -172,6 +178,21 @@ pub struct ReproArgs {
     /// A folder of case files (repeatable) [default: cases/].
     #[arg(long = "cases", value_name = "DIR")]
     pub cases: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct BugReportArgs {
+    /// A cause id from the expectations list, or a case id.
+    pub target: String,
+    /// Write the text to FILE (it must not exist yet) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// A folder of case files (repeatable) [default: cases/].
+    #[arg(long = "cases", value_name = "DIR")]
+    pub cases: Vec<PathBuf>,
+    /// The expectations list [default: expectations.json in the first case folder].
+    #[arg(long, value_name = "FILE")]
+    pub expectations: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -379,6 +400,7 @@ pub fn main() -> i32 {
         Command::Relay(args) => cmd_corpus::relay(args),
         Command::Fuzz(args) => cmd_fuzz::fuzz(&project, args),
         Command::Repro(args) => cmd_repro::repro(&project, args),
+        Command::BugReport(args) => cmd_repro::bug_report(&project, args),
         Command::Bench(args) => cmd_run::bench(&project, args),
         Command::Matrix { rust_sdk, go_sdk, report } => cmd_run::matrix(&project, &rust_sdk, &go_sdk, report),
         Command::Merge { reports, report } => cmd_run::merge(&project, &reports, report),

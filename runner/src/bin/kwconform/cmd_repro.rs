@@ -1,4 +1,5 @@
-//! `repro`: one case, everything about it, and a bundle another maintainer can replay.
+//! `repro`: one case, everything about it, and a bundle another maintainer can replay;
+//! `bug-report`: one cause (its smallest case) or one case as an issue text.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,7 +13,7 @@ use kwconform::kwctl;
 use kwconform::report::{self, Report, ResponseEntry, TerminalOptions};
 use kwconform::run::{RunResults, Runner};
 
-use crate::cli::{CliResult, ReproArgs, case_roots, load_expectations};
+use crate::cli::{BugReportArgs, CliResult, ReproArgs, case_roots, load_expectations};
 
 pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
     let roots = case_roots(project, &args.cases);
@@ -41,6 +42,7 @@ pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
         results: vec![whole],
         elapsed: started.elapsed(),
         interrupted: false,
+        causes: runner.causes().to_vec(),
     });
     let result = &report.results[0];
 
@@ -112,4 +114,101 @@ fn export(dir: &Path, case: &Case, report: &Report) -> Result<(), Box<dyn std::e
         Err(e) => eprintln!("kwconform: no kwctl session in the bundle: {e}"),
     }
     Ok(())
+}
+
+/// Runs the cause's cases (or the one case) and writes the issue text of the smallest
+/// one that diverges as the expectations list records.
+pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
+    let roots = case_roots(project, &args.cases);
+    let cases = case::load_cases(&roots)?;
+    let expectations = load_expectations(&roots, args.expectations.as_deref(), &cases)?;
+    if let Some(out) = &args.out
+        && out.exists()
+    {
+        return Err(format!("{} exists; bug-report never replaces a file", out.display()).into());
+    }
+    let cause = expectations.cause(&args.target).map(|c| c.id.clone());
+    let mut candidates: Vec<&Case> = match &cause {
+        Some(id) => {
+            let ids: std::collections::HashSet<&str> =
+                expectations.entries().filter(|e| e.causes.contains(id)).map(|e| e.case.as_str()).collect();
+            cases.iter().filter(|c| ids.contains(c.id.as_str())).collect()
+        }
+        None => cases.iter().filter(|c| c.id == args.target).collect(),
+    };
+    if candidates.is_empty() {
+        let known: Vec<&str> = expectations.causes.iter().map(|c| c.id.as_str()).collect();
+        return Err(format!(
+            "{:?} is neither a cause of the expectations list nor a case id (causes: {})",
+            args.target,
+            known.join(", ")
+        )
+        .into());
+    }
+    // The smallest example first: the shortest response, then the case id.
+    candidates.sort_by_key(|c| (response_len(c), c.id.clone()));
+    let specs = project.build_default_guests(&mut std::io::stderr())?;
+    let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
+    let runner = Runner::new(engine, &specs, |_| {})?.with_expectations(expectations.clone());
+    let owned: Vec<Case> = candidates.iter().map(|c| (*c).clone()).collect();
+    let report = Report::from_results(&runner.run_collect(&owned));
+    let shows = |r: &&report::ResultEntry| match (&cause, &r.judgement) {
+        (Some(id), kwconform::expectations::Judgement::Expected { causes, .. }) => causes.contains(id),
+        (Some(_), _) => false,
+        (None, _) => r.verdict != kwconform::compare::Verdict::Agree,
+    };
+    // Results come back in case id order; keep the size order.
+    let result = owned
+        .iter()
+        .filter_map(|c| report.results.iter().find(|r| r.case == c.id))
+        .find(shows)
+        .ok_or_else(|| match &cause {
+            Some(id) => format!(
+                "none of the {} case(s) of cause {id} diverges as the expectations list records: run `kwconform run` to see what changed",
+                owned.len()
+            ),
+            None => format!("case {} does not diverge: nothing to report", args.target),
+        })?;
+    let case = owned.iter().find(|c| c.id == result.case).expect("the result is of a candidate");
+    let cause_id = cause.or_else(|| match &result.judgement {
+        kwconform::expectations::Judgement::Expected { causes, .. } => causes.first().cloned(),
+        _ => None,
+    });
+    let head = report.head();
+    let cause_entry = cause_id.as_deref().and_then(|id| head.cause(id));
+    let other_cases = cause_id.as_deref().map_or(0, |id| {
+        expectations.entries().filter(|e| e.causes.iter().any(|c| c == id) && e.case != case.id).count()
+    });
+    let text = report::BugReport {
+        head: &head,
+        result,
+        cause: cause_entry,
+        other_cases,
+        reproduce: reproduction(project, case),
+        case_file: serde_json::to_string_pretty(&case.to_file())?,
+        kwctl_session: kwctl::export(case).ok(),
+    }
+    .markdown();
+    match &args.out {
+        Some(out) => {
+            kwconform::fs::write_atomically(out, text.as_bytes())?;
+            eprintln!("bug report for {}: {}", case.id, out.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(exit_codes::SUCCESS)
+}
+
+fn response_len(case: &Case) -> usize {
+    match &case.response {
+        case::HostResponse::Success(bytes) => bytes.len(),
+        case::HostResponse::Error(message) => message.len(),
+    }
+}
+
+/// The command that replays the case from a checkout of kwconform: its case file run
+/// alone, which shows the divergence with every SDK's value.
+fn reproduction(project: &Project, case: &Case) -> String {
+    let path = case.source.strip_prefix(&project.root).unwrap_or(&case.source);
+    format!("cargo run -- run --cases {} --only '{}'", path.display(), case.id)
 }
