@@ -232,6 +232,7 @@ impl Guest {
                     stderr: Vec::new(),
                     elapsed: Default::default(),
                     omitted: Default::default(),
+                    coverage: None,
                 },
             };
             return requests.iter().map(|_| not_offered()).collect();

@@ -543,7 +543,7 @@ fn install(built: &Path, output: &Path) -> Result<(), BuildError> {
 /// exports `alias` or does not export `existing`. Every other section is kept as it is.
 fn alias_export(bytes: &[u8], existing: &str, alias: &str) -> Result<Option<Vec<u8>>, String> {
     use wasm_encoder::{ExportKind, ExportSection, RawSection};
-    use wasmparser::{ExternalKind, Parser, Payload};
+    use wasmparser::{Parser, Payload};
     let mut module = wasm_encoder::Module::new();
     let mut aliased = false;
     for payload in Parser::new(0).parse_all(bytes) {
@@ -559,13 +559,7 @@ fn alias_export(bytes: &[u8], existing: &str, alias: &str) -> Result<Option<Vec<
         }
         let mut section = ExportSection::new();
         for export in &exports {
-            let kind = match export.kind {
-                ExternalKind::Func | ExternalKind::FuncExact => ExportKind::Func,
-                ExternalKind::Table => ExportKind::Table,
-                ExternalKind::Memory => ExportKind::Memory,
-                ExternalKind::Global => ExportKind::Global,
-                ExternalKind::Tag => ExportKind::Tag,
-            };
+            let kind = export_kind(export.kind);
             section.export(export.name, kind, export.index);
             if export.name == existing && kind == ExportKind::Func {
                 section.export(alias, kind, export.index);
@@ -575,6 +569,19 @@ fn alias_export(bytes: &[u8], existing: &str, alias: &str) -> Result<Option<Vec<
         module.section(&section);
     }
     Ok(aliased.then(|| module.finish()))
+}
+
+/// wasmparser's kind of export as wasm-encoder's.
+pub(crate) fn export_kind(kind: wasmparser::ExternalKind) -> wasm_encoder::ExportKind {
+    use wasm_encoder::ExportKind;
+    use wasmparser::ExternalKind;
+    match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => ExportKind::Func,
+        ExternalKind::Table => ExportKind::Table,
+        ExternalKind::Memory => ExportKind::Memory,
+        ExternalKind::Global => ExportKind::Global,
+        ExternalKind::Tag => ExportKind::Tag,
+    }
 }
 
 /// The version a lockfile resolved a package to.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::case::Case;
 use crate::compare::Verdict;
-use crate::fuzz::Class;
+use crate::fuzz::Symptom;
 use crate::guest::GuestSpec;
 use crate::host::{EngineSetupError, HostEngine, Limits};
 use crate::run::{Runner, RunnerError};
@@ -107,7 +107,10 @@ pub fn matrix(
                 }
                 if matches!(result.comparison.verdict, Verdict::Diverge | Verdict::Crash) {
                     let signature = crate::expectations::signature(&result.comparison, &result.runs);
-                    *pair.signatures.entry(Class::of(result.case.op, &signature).summary()).or_default() += 1;
+                    *pair
+                        .signatures
+                        .entry(Symptom::of(result.case.op, &signature, Vec::new()).summary())
+                        .or_default() += 1;
                 }
             }
             pairs.push(pair);

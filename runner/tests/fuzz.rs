@@ -1,5 +1,6 @@
-//! The fuzzer end to end, deterministically: a fixed seed finds a known class of
-//! divergence, shrinks it, and saves a case that `run` replays.
+//! The fuzzer end to end, deterministically: a fixed seed finds known causes of
+//! divergence, keys them by cause (not by path), shrinks them, and saves cases that
+//! `run` replays.
 
 mod common;
 
@@ -9,7 +10,7 @@ use kwconform::case::{self, Op};
 use kwconform::fuzz::{Budget, Covered, Evaluation, FuzzOptions, evaluate, fuzz};
 
 #[test]
-fn a_fixed_seed_finds_shrinks_and_saves_the_missing_media_type_class() {
+fn a_fixed_seed_finds_causes_shrinks_and_saves_them() {
     let out = tempfile::tempdir().unwrap();
     let options = FuzzOptions {
         ops: vec![Op::OciManifest],
@@ -23,16 +24,22 @@ fn a_fixed_seed_finds_shrinks_and_saves_the_missing_media_type_class() {
     let summary = fuzz(runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
     assert_eq!(summary.inputs, 300);
 
-    // Go rejects a manifest without a top-level mediaType, Rust decodes it by shape.
-    let class = summary
-        .classes
-        .iter()
-        .find(|c| c.summary == "go error, rust ok/image at /outcome")
-        .unwrap_or_else(|| {
-            panic!("not found among {:#?}", summary.classes.iter().map(|c| &c.summary).collect::<Vec<_>>())
-        });
+    // Go rejects a manifest without a top-level mediaType, Rust decodes it by shape: a
+    // generated document without one shows it, and so does one whose mediaType a
+    // mutation removed. Two causes at the same path are two classes.
+    let symptom = "go error, rust ok/image at /outcome";
+    let same_symptom: Vec<_> = summary.classes.iter().filter(|c| c.symptom == symptom).collect();
+    let causes: std::collections::BTreeSet<_> = same_symptom.iter().map(|c| c.cause.label()).collect();
+    assert!(
+        causes.len() >= 2,
+        "several causes show {symptom}: {:#?}",
+        summary.classes.iter().map(|c| (&c.summary, &c.symptom)).collect::<Vec<_>>()
+    );
+    let class = same_symptom.iter().find(|c| c.case.is_some()).expect("a new class is saved");
     let saved = class.saved_bytes.expect("a new class is saved");
     assert!(saved < class.first_bytes, "shrunk from {} to {saved} bytes", class.first_bytes);
+    // One cause seen at many paths is one class.
+    assert!(summary.classes.iter().any(|c| c.symptoms > 1), "some cause shows at several paths");
 
     // The saved file is a valid case, and replaying it shows the same divergence.
     let path = class.path.as_ref().unwrap();
@@ -43,9 +50,12 @@ fn a_fixed_seed_finds_shrinks_and_saves_the_missing_media_type_class() {
         other => panic!("{other:?}"),
     };
     match evaluate(runner, Op::OciManifest, &bytes) {
-        Evaluation::Differ(c, _) => assert_eq!(c.id(), class.id),
-        Evaluation::Agree | Evaluation::Inconclusive(_) => panic!("the saved case no longer diverges"),
+        Evaluation::Differ(s) => assert_eq!(s.summary(), class.symptom),
+        other => panic!("the saved case no longer diverges: {other:?}"),
     }
+    // Shrinking kept the spec verdict's standing of the first input.
+    let standing = kwconform::spec::judge(Op::OciManifest, &case::HostResponse::Success(bytes.clone()));
+    assert_eq!(standing.map(|v| v.standing), class.spec);
     let result = runner.run_case(&replayed);
     assert!(matches!(result.comparison.expectation, kwconform::compare::ExpectationStatus::Met));
 
@@ -124,5 +134,11 @@ fn inputs_a_runner_limit_stopped_are_counted_not_taken_for_agreement() {
     let summary = fuzz(&runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap();
     assert_eq!(summary.inconclusive.get("timeout"), Some(&3), "{:?}", summary.inconclusive);
     assert_eq!(summary.by_op["oci_manifest"].inconclusive, 3);
-    assert!(summary.classes.is_empty(), "nothing was compared, so nothing is a class");
+    // A runner limit is a class too: reported, never taken for agreement, never saved.
+    assert!(!summary.classes.is_empty());
+    for class in &summary.classes {
+        assert!(class.limit && class.case.is_none(), "{class:?}");
+        assert!(class.summary.contains("looping engine-error/timeout"), "{}", class.summary);
+    }
+    assert!(!dir.path().join("out").exists(), "nothing saved");
 }

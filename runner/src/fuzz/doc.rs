@@ -20,6 +20,12 @@ pub enum Doc {
     Array(Vec<Doc>),
     /// Members in order; the same key may appear twice.
     Object(Vec<(String, Doc)>),
+    /// A node a mutation made (or an object whose members it changed), with what was
+    /// there before: written, listed and reached as the node itself. Shrinking removes
+    /// nothing marked, inside a mark or holding one, and checks that the document with
+    /// every mark undone ([`Doc::reverted`]) no longer shows what was found, so a saved
+    /// input keeps its cause.
+    Marked(Box<Doc>, Box<Doc>),
 }
 
 impl Doc {
@@ -44,6 +50,7 @@ impl Doc {
 
     fn write(&self, out: &mut Vec<u8>) {
         match self {
+            Doc::Marked(inner, _) => inner.write(out),
             Doc::Null => out.extend_from_slice(b"null"),
             Doc::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Doc::Number(text) => out.extend_from_slice(text.as_bytes()),
@@ -86,6 +93,9 @@ impl Doc {
     }
 
     fn collect<'a>(&'a self, path: &mut Vec<Step>, out: &mut Vec<(Vec<Step>, &'a Doc)>) {
+        if let Doc::Marked(inner, _) = self {
+            return inner.collect(path, out);
+        }
         out.push((path.clone(), self));
         match self {
             Doc::Array(items) => {
@@ -106,6 +116,58 @@ impl Doc {
         }
     }
 
+    /// Marks this node as made by a mutation from `was` (see [`Doc::Marked`]); a node
+    /// marked already keeps its first `was`.
+    pub fn mark(&mut self, was: Doc) {
+        let now = std::mem::replace(self, Doc::Null);
+        *self = match now {
+            Doc::Marked(now, first) => Doc::Marked(now, first),
+            now => Doc::Marked(Box::new(now), Box::new(was)),
+        };
+    }
+
+    /// The document with every mark undone: what it was before the mutations.
+    pub fn reverted(&self) -> Doc {
+        match self {
+            Doc::Marked(_, was) => was.reverted(),
+            Doc::Array(items) => Doc::Array(items.iter().map(Doc::reverted).collect()),
+            Doc::Object(members) => {
+                Doc::Object(members.iter().map(|(k, v)| (k.clone(), v.reverted())).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The paths of the marked nodes.
+    pub fn marks(&self) -> Vec<Vec<Step>> {
+        fn walk(doc: &Doc, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+            match doc {
+                Doc::Marked(inner, _) => {
+                    out.push(path.clone());
+                    walk(inner, path, out);
+                }
+                Doc::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(Step::Index(i));
+                        walk(item, path, out);
+                        path.pop();
+                    }
+                }
+                Doc::Object(members) => {
+                    for (i, (_, value)) in members.iter().enumerate() {
+                        path.push(Step::Member(i));
+                        walk(value, path, out);
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut Vec::new(), &mut out);
+        out
+    }
+
     /// Removes the member or item at `path` from its parent; false if there is none.
     pub fn remove(&mut self, path: &[Step]) -> bool {
         let Some((last, parent)) = path.split_last() else { return false };
@@ -122,8 +184,35 @@ impl Doc {
         }
     }
 
-    /// The node at `path`, for editing.
+    /// `path` as a JSON pointer with member keys (`/layers/0/mediaType`), escaped as
+    /// RFC 6901 says; a step that leads nowhere ends it.
+    pub fn pointer(&self, path: &[Step]) -> String {
+        let mut out = String::new();
+        let mut node = self;
+        for step in path {
+            while let Doc::Marked(inner, _) = node {
+                node = inner;
+            }
+            match (node, step) {
+                (Doc::Array(items), Step::Index(i)) if *i < items.len() => {
+                    let _ = write!(out, "/{i}");
+                    node = &items[*i];
+                }
+                (Doc::Object(members), Step::Member(i)) if *i < members.len() => {
+                    let _ = write!(out, "/{}", members[*i].0.replace('~', "~0").replace('/', "~1"));
+                    node = &members[*i].1;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The node at `path`, for editing (inside its mark, if it has one).
     pub fn at_mut(&mut self, path: &[Step]) -> Option<&mut Doc> {
+        if let Doc::Marked(inner, _) = self {
+            return inner.at_mut(path);
+        }
         let Some((first, rest)) = path.split_first() else { return Some(self) };
         match (self, first) {
             (Doc::Array(items), Step::Index(i)) => items.get_mut(*i)?.at_mut(rest),
@@ -185,11 +274,32 @@ mod tests {
         let paths: Vec<Vec<Step>> = doc.nodes().into_iter().map(|(p, _)| p).collect();
         assert_eq!(paths.len(), 5);
         assert_eq!(paths[3], vec![Step::Member(0), Step::Index(1)]);
+        assert_eq!(doc.pointer(&paths[3]), "/a/1");
         *doc.at_mut(&paths[3]).unwrap() = Doc::str("x");
         assert_eq!(doc.to_bytes(), br#"{"a":[1,"x"],"b":null}"#.to_vec());
         assert!(doc.remove(&paths[2]));
         assert!(doc.remove(&[Step::Member(1)]));
         assert!(!doc.remove(&[]));
         assert_eq!(doc.to_bytes(), br#"{"a":["x"]}"#.to_vec());
+    }
+
+    #[test]
+    fn a_mark_changes_no_byte_and_no_path() {
+        let mut doc = Doc::object([("a", Doc::Array(vec![Doc::int(1), Doc::int(2)])), ("b", Doc::Null)]);
+        let original = doc.clone();
+        let before = (doc.to_bytes(), doc.nodes().into_iter().map(|(p, _)| p).collect::<Vec<_>>());
+        // A mutation replaced a[1], another then changed the members of the root.
+        let item = doc.at_mut(&[Step::Member(0), Step::Index(1)]).unwrap();
+        *item = Doc::str("x");
+        item.mark(Doc::int(2));
+        let was = doc.clone();
+        doc.at_mut(&[]).unwrap().mark(was);
+        assert_eq!(doc.to_bytes(), br#"{"a":[1,"x"],"b":null}"#.to_vec());
+        assert_eq!(doc.nodes().into_iter().map(|(p, _)| p).collect::<Vec<_>>(), before.1);
+        assert_eq!(doc.marks(), [vec![], vec![Step::Member(0), Step::Index(1)]]);
+        assert_eq!(doc.pointer(&[Step::Member(0), Step::Index(1)]), "/a/1");
+        // Undone, both marks give back the document before the mutations.
+        assert_eq!(doc.reverted(), original);
+        assert_eq!(original.to_bytes(), before.0);
     }
 }

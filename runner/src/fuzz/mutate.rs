@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
+use serde::Serialize;
 
 use super::doc::{Doc, Step};
 
@@ -141,15 +142,53 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-/// Applies the mutations in order; one that finds no target does nothing.
-pub fn apply(doc: &mut Doc, mutations: &[Mutation]) {
-    for m in mutations {
-        m.apply(doc);
-    }
+/// A mutation that found its target: its operator, and where it applied (a JSON
+/// pointer into the document as it was just before).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub operator: String,
+    pub at: String,
+}
+
+/// Applies the mutations in order; one that finds no target does nothing and is left
+/// out of the result.
+pub fn apply(doc: &mut Doc, mutations: &[Mutation]) -> Vec<Applied> {
+    mutations.iter().filter_map(|m| Some(Applied { operator: m.operator(), at: m.apply(doc)? })).collect()
 }
 
 impl Mutation {
-    pub fn apply(&self, doc: &mut Doc) {
+    /// The operator with its parameters but not its target: what a cause is made of
+    /// (`key-case`, `number:int64-overflow`, `nest:129`, `word:"armbe"`).
+    pub fn operator(&self) -> String {
+        let kebab = |debug: String| {
+            let mut out = String::new();
+            for (i, c) in debug.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            out
+        };
+        match self {
+            Mutation::KeyCase(_) => "key-case".into(),
+            Mutation::KeyLookalike(_) => "key-lookalike".into(),
+            Mutation::Duplicate(_) => "duplicate".into(),
+            Mutation::Remove(_) => "remove".into(),
+            Mutation::Null(_) => "null".into(),
+            Mutation::Empty(_) => "empty".into(),
+            Mutation::Number(_, form) => format!("number:{}", kebab(format!("{form:?}"))),
+            Mutation::Escape(_, form) => format!("escape:{}", kebab(format!("{form:?}"))),
+            Mutation::Nest(_, depth) => format!("nest:{depth}"),
+            Mutation::Retype(_, kind) => format!("retype:{}", kebab(format!("{kind:?}"))),
+            Mutation::Word(_, word) => {
+                format!("word:{}", serde_json::to_string(word).expect("a word serialises"))
+            }
+        }
+    }
+
+    /// Applies the mutation; where it applied, or `None` when it found no target.
+    pub fn apply(&self, doc: &mut Doc) -> Option<String> {
         match self {
             Mutation::KeyCase(i) => edit_member(doc, i, |members, m| {
                 let key = &mut members[m].0;
@@ -200,19 +239,33 @@ impl Mutation {
     }
 }
 
-/// Edits the node the index picks among the nodes that `fits`.
-fn edit_node(doc: &mut Doc, index: &Index, fits: impl Fn(&Doc) -> bool, edit: impl FnOnce(&mut Doc)) {
+/// Edits the node the index picks among the nodes that `fits`; returns where.
+fn edit_node(
+    doc: &mut Doc,
+    index: &Index,
+    fits: impl Fn(&Doc) -> bool,
+    edit: impl FnOnce(&mut Doc),
+) -> Option<String> {
     let paths: Vec<Vec<Step>> = doc.nodes().into_iter().filter(|(_, n)| fits(n)).map(|(p, _)| p).collect();
     if paths.is_empty() {
-        return;
+        return None;
     }
-    if let Some(node) = doc.at_mut(&paths[index.index(paths.len())]) {
-        edit(node);
-    }
+    let path = &paths[index.index(paths.len())];
+    let at = doc.pointer(path);
+    let node = doc.at_mut(path)?;
+    let was = node.clone();
+    edit(node);
+    node.mark(was);
+    Some(at)
 }
 
-/// Edits the object member the index picks among all members of the document.
-fn edit_member(doc: &mut Doc, index: &Index, edit: impl FnOnce(&mut Vec<(String, Doc)>, usize)) {
+/// Edits the object member the index picks among all members of the document; returns
+/// where.
+fn edit_member(
+    doc: &mut Doc,
+    index: &Index,
+    edit: impl FnOnce(&mut Vec<(String, Doc)>, usize),
+) -> Option<String> {
     let members: Vec<(Vec<Step>, usize)> = doc
         .nodes()
         .into_iter()
@@ -223,12 +276,17 @@ fn edit_member(doc: &mut Doc, index: &Index, edit: impl FnOnce(&mut Vec<(String,
         .flatten()
         .collect();
     if members.is_empty() {
-        return;
+        return None;
     }
     let (path, m) = &members[index.index(members.len())];
-    if let Some(Doc::Object(object)) = doc.at_mut(path) {
-        edit(object, *m);
-    }
+    let at = doc.pointer(&[path.as_slice(), &[Step::Member(*m)]].concat());
+    let parent = doc.at_mut(path)?;
+    let was = parent.clone();
+    let Doc::Object(object) = parent else { return None };
+    edit(object, *m);
+    // The mark is on the object: what the mutation took away or renamed was in it.
+    parent.mark(was);
+    Some(at)
 }
 
 fn lookalike(key: &str) -> String {
@@ -257,6 +315,7 @@ fn other_value(value: &Doc) -> Doc {
         Doc::Bool(b) => Doc::Bool(!b),
         Doc::Null => Doc::Bool(true),
         Doc::Array(_) | Doc::Object(_) | Doc::RawString(_) => Doc::Null,
+        Doc::Marked(inner, _) => other_value(inner),
     }
 }
 
@@ -267,6 +326,7 @@ fn empty_of(node: &Doc) -> Doc {
         Doc::Bool(_) => Doc::Bool(false),
         Doc::Array(_) => Doc::Array(vec![]),
         Doc::Object(_) | Doc::Null => Doc::Object(vec![]),
+        Doc::Marked(inner, _) => empty_of(inner),
     }
 }
 

@@ -2,15 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use super::oracle::{Class, IMAGE};
+use super::oracle::{Class, IMAGE, Symptom};
 use crate::case::{
     CaseFile, Expect, GuestExpectation, HostResponse, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
     write_case_file,
 };
 use crate::fs::WriteError;
 
-/// The tag that records a saved case's class, so later runs know it is covered.
+/// The tag that records a saved case's class, so later campaigns know it is covered.
 pub const CLASS_TAG: &str = "fuzz-class:";
+/// The tag that records the class's cause, for people and for `expectations update`.
+pub const CAUSE_TAG: &str = "fuzz-cause:";
 
 /// Under which id and name a class's case is saved: `<out>/<op>/<class>.json`, id
 /// `fuzz/<op>/<class>`.
@@ -24,6 +26,7 @@ pub fn case_name(class: &Class) -> (String, String) {
 pub fn save(
     out: &Path,
     class: &Class,
+    symptom: &Symptom,
     bytes: &[u8],
     found_by: &str,
 ) -> Result<Option<(String, PathBuf)>, WriteError> {
@@ -33,14 +36,18 @@ pub fn save(
         class.outcomes.iter().map(|(guest, outcome)| (guest.clone(), expectation(outcome))).collect();
     let file = CaseFile {
         id: id.clone(),
-        description: format!("Found by kwconform fuzz: {}.", class.summary()),
+        description: format!("Found by kwconform fuzz: {}; shows {}.", class.summary(), symptom.summary()),
         op: class.op,
         image: IMAGE.into(),
         response,
         origin: Origin::Fuzz,
         provenance: Some(Provenance { note: Some(found_by.to_string()), ..Provenance::default() }),
         spec: None,
-        tags: vec!["fuzz".into(), format!("{CLASS_TAG}{}", class.id())],
+        tags: vec![
+            "fuzz".into(),
+            format!("{CLASS_TAG}{}", class.id()),
+            format!("{CAUSE_TAG}{}", class.cause.label()),
+        ],
         level: Level::Required,
         expect: Some(Expect { guests }),
     };

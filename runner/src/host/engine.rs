@@ -23,8 +23,10 @@ fn pool(limits: &Limits) -> PoolingAllocationConfig {
     // Workers × guests at once, with room for matrices and benchmarks in one process.
     const SLOTS: u32 = 64;
     let mut pool = PoolingAllocationConfig::default();
+    // A guest instrumented for coverage has a second memory (fuzz/coverage.rs).
     pool.total_core_instances(SLOTS)
-        .total_memories(SLOTS)
+        .total_memories(2 * SLOTS)
+        .max_memories_per_module(2)
         .total_tables(SLOTS)
         .total_stacks(SLOTS)
         .max_memory_size(1 << 32)

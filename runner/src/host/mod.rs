@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::{InstancePre, Linker, Module, Trap};
+use wasmtime::{Instance, InstancePre, Linker, Module, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
@@ -106,6 +106,10 @@ impl fmt::Display for EngineFailure {
     }
 }
 
+/// The memory an instrumented guest marks the code it ran in (one byte per site);
+/// `kwconform fuzz` instruments guests this way for its coverage feedback.
+pub const COVERAGE_EXPORT: &str = "kwconform_coverage";
+
 /// Everything one guest invocation produced.
 #[derive(Clone, Debug)]
 pub struct Invocation {
@@ -118,6 +122,9 @@ pub struct Invocation {
     pub elapsed: Duration,
     /// What [`Invocation::excerpt`] left out.
     pub omitted: Omitted,
+    /// For an instrumented guest ([`COVERAGE_EXPORT`]), the sites its instance hit: in a
+    /// batch, those of every request the instance served (shared by their invocations).
+    pub coverage: Option<std::sync::Arc<Vec<u32>>>,
 }
 
 /// How much of stdout, of stderr, and of an error message a stored result keeps; all of
@@ -338,14 +345,18 @@ impl GuestModule {
         };
         let scripts = requests.iter().map(|r| r.script.clone()).collect();
         let mut store = state::new_store(engine, &argv, stdin, scripts, self.abi == Abi::WasiCli);
-        let served = match pre.instantiate(&mut store) {
-            Err(e) => {
-                vec![Served::new(Err(Failure::Instantiate(e)), Vec::new(), Vec::new(), store.data().started)]
+        let (served, coverage) = match pre.instantiate(&mut store) {
+            Err(e) => (
+                vec![Served::new(Err(Failure::Instantiate(e)), Vec::new(), Vec::new(), store.data().started)],
+                None,
+            ),
+            Ok(instance) => {
+                let served = match self.abi {
+                    Abi::Wapc => wapc::serve(&mut store, instance, operation, requests),
+                    Abi::WasiCli => wasi_cli::serve(&mut store, instance, requests.len()),
+                };
+                (served, coverage(&mut store, instance))
             }
-            Ok(instance) => match self.abi {
-                Abi::Wapc => wapc::serve(&mut store, instance, operation, requests),
-                Abi::WasiCli => wasi_cli::serve(&mut store, instance, requests.len()),
-            },
         };
         served
             .into_iter()
@@ -357,9 +368,18 @@ impl GuestModule {
                 stderr: served.stderr,
                 elapsed: served.ended.duration_since(served.started),
                 omitted: Omitted::default(),
+                coverage: coverage.clone(),
             })
             .collect()
     }
+}
+
+/// The sites an instrumented instance marked; `None` for a guest without the export.
+fn coverage(store: &mut Store<HostState>, instance: Instance) -> Option<std::sync::Arc<Vec<u32>>> {
+    let memory = instance.get_memory(&mut *store, COVERAGE_EXPORT)?;
+    let sites =
+        memory.data(&*store).iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, _)| i as u32).collect();
+    Some(std::sync::Arc::new(sites))
 }
 
 fn classify(failure: Failure, state: &HostState) -> EngineFailure {

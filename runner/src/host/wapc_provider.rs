@@ -84,6 +84,7 @@ pub(super) fn serve(
         stderr: Vec::new(),
         elapsed: started.elapsed(),
         omitted: Omitted::default(),
+        coverage: None,
     };
     // The provider panics on a bad guest pointer; the panic ends this instance only.
     let host = catch_unwind(AssertUnwindSafe(|| {
@@ -113,6 +114,8 @@ pub(super) fn serve(
             stderr: Vec::new(),
             elapsed: begun.elapsed(),
             omitted: Omitted::default(),
+            // The provider keeps its instance to itself.
+            coverage: None,
         });
         if failed {
             break;

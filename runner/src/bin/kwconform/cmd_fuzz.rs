@@ -2,14 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use kwconform::case::{self, CaseErrors, Op};
+use kwconform::case::{self, Op};
 use kwconform::exit_codes;
-use kwconform::expectations::{self, Expectations};
-use kwconform::fuzz::{Budget, Class, ClassRecord, Covered, FuzzEvent, FuzzOptions, FuzzSummary};
+use kwconform::fuzz::{
+    Budget, ClassRecord, Covered, DECODING_CODE, FuzzEvent, FuzzOptions, FuzzSummary, instrument,
+};
+use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
 use kwconform::host::{HostEngine, Limits};
 use kwconform::report::{self, Report};
 use kwconform::run::{Execution, Isolation, Runner};
+use sha2::{Digest as _, Sha256};
 
 use crate::cli::{CliResult, FuzzArgs};
 
@@ -28,7 +31,10 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
         }
         fresh => fresh,
     };
-    let runner = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
+    // The campaign runs instrumented copies of the guests (coverage feedback); the saved
+    // cases are reported with the guests themselves.
+    let fuzzed = if args.no_coverage { specs.clone() } else { instrumented(project, &specs)? };
+    let runner = Runner::new(engine, &fuzzed, |_| {})?.with_execution(execution);
     let budget = match (args.time, args.iterations) {
         (Some(time), _) => Budget::Time(time),
         (None, n) => Budget::Inputs(n.unwrap_or(1000)),
@@ -50,7 +56,7 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
                 Budget::Inputs(_) => inputs,
             });
             bar.set_message(format!(
-                "{:.0} exec/s · {inputs} inputs · {inconclusive} inconclusive · {new_classes} new signatures",
+                "{:.0} exec/s · {inputs} inputs · {inconclusive} inconclusive · {new_classes} new causes",
                 executions as f64 / elapsed.as_secs_f64().max(0.001)
             ));
         }
@@ -71,7 +77,9 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     let saved: Vec<PathBuf> = summary.classes.iter().filter_map(|c| c.path.clone()).collect();
     if !saved.is_empty() {
         let cases = case::load_cases(&saved)?;
-        report::write_report(&Report::from_results(&runner.run_collect(&cases)), &report_dir)?;
+        let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
+        let plain = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
+        report::write_report(&Report::from_results(&plain.run_collect(&cases)), &report_dir)?;
     }
     println!(
         "summary: {}{}",
@@ -82,24 +90,49 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     Ok(if new == 0 { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
 }
 
-/// Classes the corpus already covers: the expectations list's entries, and the cases
-/// earlier campaigns saved (tagged with their class).
+/// Each guest with its decoding code instrumented for coverage (fuzz/coverage.rs),
+/// written once into the module cache.
+fn instrumented(
+    project: &Project,
+    specs: &[GuestSpec],
+) -> Result<Vec<GuestSpec>, Box<dyn std::error::Error>> {
+    let dir = project.module_cache_dir().join("coverage");
+    specs
+        .iter()
+        .map(|spec| {
+            let bytes = std::fs::read(&spec.path).map_err(|e| format!("{}: {e}", spec.path.display()))?;
+            let hash: String = Sha256::digest(&bytes).iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let path = dir.join(format!("{}-{hash}.wasm", spec.name));
+            if !path.is_file() {
+                let module = instrument(&bytes, &DECODING_CODE).map_err(|e| {
+                    format!(
+                        "{}: cannot instrument for coverage (--no-coverage runs without): {e}",
+                        spec.path.display()
+                    )
+                })?;
+                eprintln!(
+                    "kwconform: coverage: {} instrumented, {} sites in {} decoding functions",
+                    spec.name, module.sites, module.functions
+                );
+                kwconform::fs::write_atomically(&path, &module.bytes)?;
+            }
+            Ok(GuestSpec { name: spec.name.clone(), path })
+        })
+        .collect()
+}
+
+/// Classes the corpus already covers: the cases earlier campaigns saved, tagged with
+/// their class. (The expectations list records symptoms, not causes, so it cannot say
+/// which causes are known.)
 fn known_classes(project: &Project, out: &Path) -> Result<Covered, Box<dyn std::error::Error>> {
     let mut roots = vec![project.cases_dir()];
     if out.is_dir() && !out.starts_with(project.cases_dir()) {
         roots.push(out.to_path_buf());
     }
-    let cases = case::load_cases(&roots)?;
     let mut covered = Covered::default();
-    for id in
-        cases.iter().flat_map(|c| c.tags.iter().filter_map(|t| t.strip_prefix(kwconform::fuzz::CLASS_TAG)))
-    {
-        covered.add_id(id.to_string());
-    }
-    let list = Expectations::load(&project.cases_dir().join(expectations::FILE_NAME)).map_err(CaseErrors)?;
-    for entry in list.entries() {
-        if let Some(case) = cases.iter().find(|c| c.id == entry.case) {
-            covered.add(&Class::of(case.op, &entry.signature));
+    for case in case::load_cases(&roots)? {
+        for id in case.tags.iter().filter_map(|t| t.strip_prefix(kwconform::fuzz::CLASS_TAG)) {
+            covered.add_id(id.to_string());
         }
     }
     Ok(covered)
@@ -119,17 +152,30 @@ fn progress_bar(budget: Budget) -> indicatif::ProgressBar {
 }
 
 fn print_fuzz_summary(summary: &FuzzSummary) {
-    println!("{:<14}{:<22}{:>7}  {:<18}{:<11}what differs", "signature", "op", "hits", "status", "spec");
+    println!(
+        "{:<14}{:<21}{:>7}{:>9}  {:<18}{:<11}cause → outcomes",
+        "class", "op", "hits", "symptoms", "status", "spec"
+    );
     let mut classes: Vec<&ClassRecord> = summary.classes.iter().collect();
     classes.sort_by_key(|c| (c.case.is_none(), c.op, std::cmp::Reverse(c.hits)));
     for c in classes {
-        let status = match (&c.case, c.known) {
-            (Some(_), _) => format!("new {}→{} B", c.first_bytes, c.saved_bytes.unwrap_or(0)),
-            (None, true) => "known".to_string(),
-            (None, false) => "seen".to_string(),
+        let status = match (&c.case, c.known, c.limit) {
+            (Some(_), _, _) => format!("new {}→{} B", c.first_bytes, c.saved_bytes.unwrap_or(0)),
+            (None, _, true) => "runner limit".to_string(),
+            (None, true, _) => "known".to_string(),
+            (None, false, _) => "seen".to_string(),
         };
         let spec = c.spec.map_or("", |s| s.name());
-        println!("{:<14}{:<22}{:>7}  {:<18}{:<11}{}", c.id, c.op.name(), c.hits, status, spec, c.summary);
+        println!(
+            "{:<14}{:<21}{:>7}{:>9}  {:<18}{:<11}{}",
+            c.id,
+            c.op.name(),
+            c.hits,
+            c.symptoms,
+            status,
+            spec,
+            c.summary
+        );
         if let Some(case) = &c.case {
             println!(
                 "{:<14}replay: cargo run -- run --cases {} --only '{case}'",
@@ -138,12 +184,29 @@ fn print_fuzz_summary(summary: &FuzzSummary) {
             );
         }
     }
+    let causes: std::collections::BTreeSet<_> = summary.classes.iter().map(|c| &c.cause).collect();
+    println!(
+        "{} classes from {} causes ({} new, saved)",
+        summary.classes.len(),
+        causes.len(),
+        summary.classes.iter().filter(|c| c.case.is_some()).count()
+    );
     for (op, s) in &summary.by_op {
         println!("{op}: {} inputs ({} inconclusive), {} executions", s.inputs, s.inconclusive, s.executions);
     }
     if !summary.inconclusive.is_empty() {
         let limits: Vec<String> = summary.inconclusive.iter().map(|(l, n)| format!("{l} ×{n}")).collect();
         println!("inconclusive (a runner limit stopped a guest, nothing compared): {}", limits.join(", "));
+    }
+    if let Some(c) = &summary.coverage {
+        let sites: Vec<String> = c.sites.iter().map(|(g, n)| format!("{g} {n}")).collect();
+        println!(
+            "coverage feedback: sites of decoding code run: {}; {} inputs kept, {} derived from them, {} reruns",
+            sites.join(", "),
+            c.kept,
+            c.derived,
+            c.reruns
+        );
     }
     if summary.batch_unstable > 0 {
         println!("{} finding(s) a fresh run did not show again: not saved", summary.batch_unstable);
