@@ -161,7 +161,7 @@ impl Feedback {
     /// Half the inputs, once something is kept: a kept input with new mutations on top.
     fn derive(&mut self, op: Op, fresh: Input, rng: &mut TestRunner) -> (Input, bool) {
         let Some(corpus) = self.corpus.get(&op).filter(|c| !c.is_empty()) else { return (fresh, false) };
-        if rng.rng().next_u32() % 2 == 0 {
+        if rng.rng().next_u32().is_multiple_of(2) {
             return (fresh, false);
         }
         let (doc, mut mutations) = corpus[rng.rng().next_u32() as usize % corpus.len()].clone();

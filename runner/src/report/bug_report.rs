@@ -92,7 +92,7 @@ impl BugReport<'_> {
         );
         for d in &r.diffs {
             let cells: Vec<String> =
-                names.iter().map(|g| d.values.get(&g.name).map_or("—".into(), |v| cell(v))).collect();
+                names.iter().map(|g| d.values.get(&g.name).map_or("—".into(), cell)).collect();
             let _ = writeln!(md, "| `{}` | {} |", d.path, cells.join(" | "));
         }
         md.push('\n');

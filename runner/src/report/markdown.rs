@@ -105,16 +105,16 @@ fn write_causes(md: &mut String, report: &ReportHead, mut expected: BTreeMap<Str
             text(&entry.cause.title)
         );
     }
-    let empty = "| op | case | what differs | spec | detail |\n|---|---|---|---|---|\n";
+    let header = "| op | case | what differs | spec | detail |\n|---|---|---|---|---|\n";
     for entry in &report.causes {
-        let Some(table) = expected.remove(&entry.cause.id) else { continue };
         let cause = &entry.cause;
+        let table = expected.remove(&cause.id);
+        let cases = by_cause.get(&cause.id).map_or(0, |t| t.cases);
         let _ = writeln!(
             md,
-            "\n<details><summary>{} ({}, {} cases): {}</summary>\n",
+            "\n<details><summary>{} ({}, {cases} cases): {}</summary>\n",
             code(&cause.id),
             entry.severity.name(),
-            table.count,
             text(&cause.title)
         );
         let _ = writeln!(md, "{}\n", text(&cause.reason));
@@ -124,15 +124,30 @@ fn write_causes(md: &mut String, report: &ReportHead, mut expected: BTreeMap<Str
         if !spec.is_empty() {
             let _ = writeln!(md, "Spec: {}\n", spec.join(" — "));
         }
-        md.push_str(empty);
-        table.write(md);
+        match table {
+            Some(table) => {
+                let secondary = cases.saturating_sub(table.count);
+                if secondary > 0 {
+                    let _ = writeln!(
+                        md,
+                        "Also a further cause of {secondary} cases listed under their main cause.\n"
+                    );
+                }
+                md.push_str(header);
+                table.write(md);
+            }
+            None => {
+                let _ =
+                    writeln!(md, "A further cause of {cases} cases; they are listed under their main cause.");
+            }
+        }
         md.push_str("\n</details>\n");
     }
     // Entries pointing at no cause, or at one the list no longer has.
     for (cause, table) in expected {
         let name = if cause.is_empty() { "no cause recorded yet".to_string() } else { code(&cause) };
         let _ = writeln!(md, "\n<details><summary>{name} ({} cases)</summary>\n", table.count);
-        md.push_str(empty);
+        md.push_str(header);
         table.write(md);
         md.push_str("\n</details>\n");
     }
