@@ -168,48 +168,40 @@ fn a_stale_or_changed_entry_fails_the_run() {
     assert!(text.contains("-    \"go\": \"ok/image\"") && text.contains("+    \"go\": \"error\""), "{text}");
 }
 
-#[test]
-fn entries_must_name_existing_cases_and_check_says_where() {
+/// `check` on the two cases with this expectations list: its exit status and stderr.
+fn check_with(list: &str) -> (Option<i32>, String, std::path::PathBuf) {
     let cases = two_cases();
-    let list = cases.path().join("expectations.json");
-    std::fs::write(
-        &list,
+    let path = cases.path().join("expectations.json");
+    std::fs::write(&path, list).unwrap();
+    let output = kwconform(&args(&["check", "--cases", &cases.path().display().to_string()]));
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned(), path)
+}
+
+#[test]
+fn entries_must_name_existing_cases_and_listed_causes_and_check_says_where() {
+    let (status, stderr, list) = check_with(
         r#"{"expectations": [
   {"case": "t/gone", "sdks": {}, "signature": {"outcomes": {}, "diffs": []}, "causes": []}
 ]}"#,
-    )
-    .unwrap();
-    let output = kwconform(&args(&["check", "--cases", &cases.path().display().to_string()]));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    );
+    assert_eq!(status, Some(2));
     assert!(
         stderr.contains(&format!("{}:2:4: expectation names case \"t/gone\"", list.display())),
         "{stderr}"
     );
-}
 
-#[test]
-fn an_entry_must_point_at_a_listed_cause() {
-    let cases = two_cases();
-    let list = cases.path().join("expectations.json");
-    std::fs::write(
-        &list,
+    let (status, stderr, list) = check_with(
         r#"{"causes": [],
  "expectations": [
   {"case": "t/no-media-type", "sdks": {}, "signature": {"outcomes": {}, "diffs": []}, "causes": ["nowhere"]}
 ]}"#,
-    )
-    .unwrap();
-    let output = kwconform(&args(&["check", "--cases", &cases.path().display().to_string()]));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "{}:3:4: case \"t/no-media-type\" points at cause \"nowhere\", which is not listed",
-            list.display()
-        )),
-        "{stderr}"
     );
+    assert_eq!(status, Some(2));
+    let located = format!(
+        "{}:3:4: case \"t/no-media-type\" points at cause \"nowhere\", which is not listed",
+        list.display()
+    );
+    assert!(stderr.contains(&located), "{stderr}");
 }
 
 #[test]
