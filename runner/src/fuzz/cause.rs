@@ -2,9 +2,10 @@
 //! still gives it (docs/fuzzing.md, "Causes").
 //!
 //! Delta debugging reduces a failing set of changes by trying subsets and settles for a
-//! 1-minimal one. An input carries at most three mutations, so trying every subset,
-//! smallest first, costs at most seven evaluations (the unmutated document included)
-//! and finds the minimum itself. The
+//! 1-minimal one. An input carries at most three mutations (four when derived from a
+//! kept input), so trying every smaller subset, smallest first, costs at most 7
+//! evaluations (15 for four; the unmutated document included) and finds the minimum
+//! itself. The
 //! candidates of every finding of a chunk are evaluated together, one subset size per
 //! round, batched on every core like any run.
 
