@@ -142,3 +142,58 @@ fn inputs_a_runner_limit_stopped_are_counted_not_taken_for_agreement() {
     }
     assert!(!dir.path().join("out").exists(), "nothing saved");
 }
+
+/// Coverage feedback on the real guests: instrumented, they compute what they did (the
+/// same classes as the plain guests on the same inputs), report the decoding code they
+/// ran, and a campaign keeps inputs that ran new code and derives more from them, the
+/// same way for the same seed.
+#[test]
+fn coverage_feedback_on_the_real_guests_keeps_and_derives_inputs_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let instrumented: Vec<kwconform::guest::GuestSpec> = common::guest_specs()
+        .iter()
+        .map(|spec| {
+            let module = kwconform::fuzz::instrument(
+                &std::fs::read(&spec.path).unwrap(),
+                &kwconform::fuzz::DECODING_CODE,
+            )
+            .unwrap();
+            assert!(module.functions > 100 && module.sites > 1000, "{}: {} sites", spec.name, module.sites);
+            let path = dir.path().join(format!("{}.wasm", spec.name));
+            std::fs::write(&path, &module.bytes).unwrap();
+            kwconform::guest::GuestSpec { name: spec.name.clone(), path }
+        })
+        .collect();
+    let engine = kwconform::host::HostEngine::new(kwconform::host::Limits::default()).unwrap();
+    let runner = kwconform::run::Runner::new(engine, &instrumented, |_| {}).unwrap();
+
+    // The same answers as the plain guests.
+    for op in Op::ALL {
+        let case =
+            common::case("coverage/same", op, r#"{"schemaVersion":2,"MediaType":"x","digest":"sha256:00"}"#);
+        let (plain, marked) = (common::runner().run_case(&case), runner.run_case(&case));
+        assert_eq!(common::verdict_and_paths(&plain), common::verdict_and_paths(&marked), "{op}");
+    }
+
+    let campaign = |out: &std::path::Path| {
+        let options = FuzzOptions {
+            ops: vec![Op::OciManifest],
+            budget: Budget::Inputs(768),
+            seed: 5,
+            out: out.to_path_buf(),
+            command: "cargo test --test fuzz".into(),
+            max_shrink_steps: 20,
+        };
+        fuzz(&runner, &options, &Covered::default(), &AtomicBool::new(false), |_| {}).unwrap()
+    };
+    let first = campaign(&dir.path().join("a"));
+    let feedback = first.coverage.as_ref().expect("instrumented guests report coverage");
+    assert!(feedback.sites["rust"] > 100 && feedback.sites["go"] > 100, "{feedback:?}");
+    assert!(feedback.kept > 0 && feedback.derived > 0, "{feedback:?}");
+    let again = campaign(&dir.path().join("b"));
+    let classes = |s: &kwconform::fuzz::FuzzSummary| {
+        s.classes.iter().map(|c| (c.id.clone(), c.hits)).collect::<Vec<_>>()
+    };
+    assert_eq!(classes(&again), classes(&first));
+    assert_eq!(again.coverage.as_ref().unwrap().kept, feedback.kept);
+}
