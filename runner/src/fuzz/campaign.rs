@@ -546,9 +546,7 @@ fn shrink<T: ValueTree<Value = Input>>(
 
 /// The generated document with only the cause's mutations: what shrinking starts from.
 fn minimal(generated: &Doc, found: &Found) -> Doc {
-    let mut doc = generated.clone();
-    mutate::apply(&mut doc, &found.mutations);
-    doc
+    cause::render(generated, &found.mutations)
 }
 
 fn standing(op: Op, bytes: &[u8]) -> Option<Standing> {

@@ -125,7 +125,8 @@ pub fn cause_of(mutations: &[Mutation]) -> Cause {
     Cause::Mutations { operators }
 }
 
-fn render(generated: &Doc, mutations: &[Mutation]) -> Doc {
+/// The generated document with `mutations` applied.
+pub(super) fn render(generated: &Doc, mutations: &[Mutation]) -> Doc {
     let mut doc = generated.clone();
     super::mutate::apply(&mut doc, mutations);
     doc
