@@ -4,12 +4,18 @@ package main
 // transports: each calls the SDK's public function and projects what it returned.
 
 import (
+	"encoding/json"
+	"errors"
 	"runtime/debug"
 
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities"
+	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/crypto"
+	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/net"
+	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci/manifest"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci/manifest_config"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci/manifest_digest"
+	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci/verify_v2"
 )
 
 const (
@@ -17,8 +23,28 @@ const (
 	sdkModule       = "github.com/kubewarden/policy-sdk-go"
 )
 
-type request struct {
-	Image string `json:"image"`
+// inputs holds every operation's inputs (docs/case-format.md, "Inputs"); each
+// operation reads its own. An absent or null list stays nil, an absent string "".
+type inputs struct {
+	Image              string                        `json:"image"`
+	PubKeys            []string                      `json:"pub_keys"`
+	Keyless            []oci.KeylessInfo             `json:"keyless"`
+	KeylessPrefix      []verify_v2.KeylessPrefixInfo `json:"keyless_prefix"`
+	Owner              string                        `json:"owner"`
+	Repo               string                        `json:"repo"`
+	Certificate        string                        `json:"certificate"`
+	CertificateChain   []string                      `json:"certificate_chain"`
+	RequireRekorBundle bool                          `json:"require_rekor_bundle"`
+	Annotations        map[string]string             `json:"annotations"`
+	Cert               *certificateInput             `json:"cert"`
+	CertChain          []certificateInput            `json:"cert_chain"`
+	NotAfter           string                        `json:"not_after"`
+	Host               string                        `json:"host"`
+}
+
+type certificateInput struct {
+	Encoding string `json:"encoding"`
+	Data     string `json:"data"`
 }
 
 // result is one line of output: the decoded view, or the SDK's error.
@@ -29,9 +55,9 @@ type result struct {
 	Error   *string `json:"error,omitempty"`
 }
 
-var handlers = map[string]func(*capabilities.Host, string) result{
-	"oci_manifest": func(h *capabilities.Host, image string) result {
-		res, err := manifest.GetOCIManifest(h, image)
+var handlers = map[string]func(*capabilities.Host, inputs) result{
+	"oci_manifest": func(h *capabilities.Host, in inputs) result {
+		res, err := manifest.GetOCIManifest(h, in.Image)
 		if err != nil {
 			return sdkError(err)
 		}
@@ -45,20 +71,95 @@ var handlers = map[string]func(*capabilities.Host, string) result{
 			return result{Outcome: "ok", Kind: nil, View: map[string]any{}}
 		}
 	},
-	"manifest_digest": func(h *capabilities.Host, image string) result {
-		digest, err := manifest_digest.GetOCIManifestDigest(h, image)
+	"manifest_digest": func(h *capabilities.Host, in inputs) result {
+		digest, err := manifest_digest.GetOCIManifestDigest(h, in.Image)
 		if err != nil {
 			return sdkError(err)
 		}
 		return result{Outcome: "ok", View: map[string]any{"digest": digest}}
 	},
-	"oci_manifest_config": func(h *capabilities.Host, image string) result {
-		res, err := manifest_config.GetOCIManifestAndConfig(h, image)
+	"oci_manifest_config": func(h *capabilities.Host, in inputs) result {
+		res, err := manifest_config.GetOCIManifestAndConfig(h, in.Image)
 		if err != nil {
 			return sdkError(err)
 		}
 		return result{Outcome: "ok", View: manifestAndConfigView(res)}
 	},
+	"verify_pub_keys": func(h *capabilities.Host, in inputs) result {
+		return verified(verify_v2.VerifyPubKeysImage(h, in.Image, in.PubKeys, in.Annotations))
+	},
+	"verify_keyless_exact": func(h *capabilities.Host, in inputs) result {
+		return verified(verify_v2.VerifyKeylessExactMatch(h, in.Image, in.Keyless, in.Annotations))
+	},
+	"verify_keyless_prefix": func(h *capabilities.Host, in inputs) result {
+		return verified(verify_v2.VerifyKeylessPrefixMatch(h, in.Image, in.KeylessPrefix, in.Annotations))
+	},
+	"verify_github_actions": func(h *capabilities.Host, in inputs) result {
+		return verified(verify_v2.VerifyKeylessGithubActions(h, in.Image, in.Owner, in.Repo, in.Annotations))
+	},
+	"verify_certificate": func(h *capabilities.Host, in inputs) result {
+		var chain [][]rune
+		if in.CertificateChain != nil {
+			chain = [][]rune{}
+			for _, c := range in.CertificateChain {
+				chain = append(chain, []rune(c))
+			}
+		}
+		return verified(verify_v2.VerifyCertificate(h, in.Image, []rune(in.Certificate), chain, in.RequireRekorBundle, in.Annotations))
+	},
+	"is_certificate_trusted": func(h *capabilities.Host, in inputs) result {
+		var cert crypto.Certificate
+		if in.Cert != nil {
+			cert = certificate(*in.Cert)
+		}
+		var chain []crypto.Certificate
+		if in.CertChain != nil {
+			chain = []crypto.Certificate{}
+			for _, c := range in.CertChain {
+				chain = append(chain, certificate(c))
+			}
+		}
+		res, err := crypto.VerifyCert(h, cert, chain, in.NotAfter)
+		if err != nil {
+			return sdkError(err)
+		}
+		return result{Outcome: "ok", View: map[string]any{"trusted": res.Trusted, "reason": res.Reason}}
+	},
+	"dns_lookup_host": func(h *capabilities.Host, in inputs) result {
+		ips, err := net.LookupHost(h, in.Host)
+		if err != nil {
+			return sdkError(err)
+		}
+		return result{Outcome: "ok", View: map[string]any{"ips": ips}}
+	},
+}
+
+// serve runs one request line: a request that is not an inputs object is a
+// protocol failure, not an SDK error.
+func serve(h *capabilities.Host, op string, line []byte) (result, error) {
+	handler, ok := handlers[op]
+	if !ok {
+		return result{}, errors.New("unknown operation: " + op)
+	}
+	var in inputs
+	if err := json.Unmarshal(line, &in); err != nil {
+		return result{}, errors.New("malformed request: " + err.Error())
+	}
+	return handler(h, in), nil
+}
+
+func verified(res oci.VerificationResponse, err error) result {
+	if err != nil {
+		return sdkError(err)
+	}
+	return result{Outcome: "ok", View: map[string]any{"is_trusted": res.IsTrusted, "digest": res.Digest}}
+}
+
+// certificate maps an encoding name onto the SDK's enum; any other name is the zero
+// value, which the SDK itself refuses to encode.
+func certificate(c certificateInput) crypto.Certificate {
+	encoding := map[string]crypto.CertificateEncoding{"Der": crypto.Der, "Pem": crypto.Pem}[c.Encoding]
+	return crypto.Certificate{Encoding: encoding, Data: []rune(c.Data)}
 }
 
 func sdkError(err error) result {
@@ -104,6 +205,15 @@ func describe() map[string]any {
 		"sdk":         sdkModule,
 		"sdk_version": version,
 		"sdk_source":  source,
-		"ops":         []string{"oci_manifest", "manifest_digest", "oci_manifest_config"},
+		"ops":         ops(),
+	}
+}
+
+// ops lists the operations this guest serves, in the protocol's order.
+func ops() []string {
+	return []string{
+		"oci_manifest", "manifest_digest", "oci_manifest_config",
+		"verify_pub_keys", "verify_keyless_exact", "verify_keyless_prefix", "verify_github_actions", "verify_certificate",
+		"is_certificate_trusted", "dns_lookup_host",
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: guest-go OPERATION (describe | oci_manifest | manifest_digest | oci_manifest_config)")
+		fail("usage: guest-go OPERATION (describe or one of the operations it describes)")
 	}
 	op := os.Args[1]
 	out := bufio.NewWriter(os.Stdout)
@@ -33,8 +33,7 @@ func main() {
 		writeLine(out, describe())
 		return
 	}
-	handler, ok := handlers[op]
-	if !ok {
+	if _, ok := handlers[op]; !ok {
 		fail("unknown operation: " + op)
 	}
 
@@ -49,11 +48,11 @@ func main() {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		var req request
-		if err := json.Unmarshal(line, &req); err != nil {
-			fail("malformed request line: " + err.Error())
+		res, err := serve(&host, op, line)
+		if err != nil {
+			fail(err.Error())
 		}
-		writeLine(out, handler(&host, req.Image))
+		writeLine(out, res)
 		// Flushed per request: the host attributes host calls to the request whose
 		// result line has not been written yet.
 		out.Flush()

@@ -85,16 +85,12 @@ func dispatch(op string, payload []byte) ([]byte, error) {
 	if op == "describe" {
 		return json.Marshal(describe())
 	}
-	handler, ok := handlers[op]
-	if !ok {
-		return nil, errors.New("unknown operation: " + op)
-	}
-	var req request
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return nil, errors.New("malformed request: " + err.Error())
-	}
 	host := capabilities.Host{Client: wapcClient{}}
-	return json.Marshal(handler(&host, req.Image))
+	res, err := serve(&host, op, payload)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
 }
 
 // A c-shared module's main is never called; the runtime starts in _initialize.

@@ -10,7 +10,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities"
 	wapc "github.com/wapc/wapc-guest-tinygo"
@@ -20,14 +19,14 @@ func main() {
 	functions := wapc.Functions{
 		"describe": func([]byte) ([]byte, error) { return json.Marshal(describe()) },
 	}
-	for op, handler := range handlers {
+	for op := range handlers {
 		functions[op] = func(payload []byte) ([]byte, error) {
-			var req request
-			if err := json.Unmarshal(payload, &req); err != nil {
-				return nil, errors.New("malformed request: " + err.Error())
-			}
 			host := capabilities.NewHost()
-			return json.Marshal(handler(&host, req.Image))
+			res, err := serve(&host, op, payload)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(res)
 		}
 	}
 	wapc.RegisterFunctions(functions)

@@ -1,13 +1,19 @@
 //! kwconform guest for the Kubewarden Rust SDK, speaking waPC.
 //!
-//! One waPC function per operation (docs/guest-protocol.md). Each takes
-//! `{"image": "..."}`, calls the SDK's public function, which does its own request
-//! encoding and host call, and answers with the decoded view of what the SDK returned
-//! or with the SDK's error. This file only dispatches; `view` projects the results.
+//! One waPC function per operation (docs/guest-protocol.md). Each takes the case's
+//! inputs (`{"image": "..."}` for the OCI operations), calls the SDK's public function
+//! with them, which does its own request encoding and host call, and answers with the
+//! decoded view of what the SDK returned or with the SDK's error. This file only
+//! dispatches and maps inputs onto parameters; `view` projects the OCI results.
 
 mod view;
 
-use kubewarden_policy_sdk::host_capabilities::oci;
+use std::collections::BTreeMap;
+
+use kubewarden_policy_sdk::host_capabilities::crypto::{self, BoolWithReason, Certificate, CertificateEncoding};
+use kubewarden_policy_sdk::host_capabilities::verification::{self, KeylessInfo, KeylessPrefixInfo, VerificationResponse};
+use kubewarden_policy_sdk::host_capabilities::{net, oci};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wapc_guest::{CallResult, register_function};
 
@@ -19,15 +25,31 @@ pub extern "C" fn wapc_init() {
     register_function("oci_manifest", oci_manifest);
     register_function("manifest_digest", manifest_digest);
     register_function("oci_manifest_config", oci_manifest_config);
+    for (name, function) in OPERATIONS {
+        register_function(name, *function);
+    }
 }
 
+/// The operations beyond the three OCI ones, each on its JSON inputs.
+const OPERATIONS: &[(&str, fn(&[u8]) -> CallResult)] = &[
+    ("verify_pub_keys", verify_pub_keys),
+    ("verify_keyless_exact", verify_keyless_exact),
+    ("verify_keyless_prefix", verify_keyless_prefix),
+    ("verify_github_actions", verify_github_actions),
+    ("verify_certificate", verify_certificate),
+    ("is_certificate_trusted", is_certificate_trusted),
+    ("dns_lookup_host", dns_lookup_host),
+];
+
 fn describe(_: &[u8]) -> CallResult {
+    let oci = ["oci_manifest", "manifest_digest", "oci_manifest_config"];
+    let ops: Vec<&str> = oci.into_iter().chain(OPERATIONS.iter().map(|(name, _)| *name)).collect();
     answer(json!({
         "protocol": PROTOCOL_VERSION,
         "sdk": "kubewarden-policy-sdk",
         "sdk_version": env!("KWCONFORM_SDK_VERSION"),
         "sdk_source": serde_json::from_str::<Value>(env!("KWCONFORM_SDK_SOURCE"))?,
-        "ops": ["oci_manifest", "manifest_digest", "oci_manifest_config"],
+        "ops": ops,
     }))
 }
 
@@ -51,6 +73,129 @@ fn oci_manifest_config(request: &[u8]) -> CallResult {
         Ok(r) => ok(None, view::manifest_and_config(&r)),
         Err(e) => sdk_error(e),
     })
+}
+
+type Annotations = Option<BTreeMap<String, String>>;
+
+fn verify_pub_keys(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    verified(verification::verify_pub_keys_image(
+        &i.get::<String>("image")?,
+        i.list("pub_keys")?,
+        i.get::<Annotations>("annotations")?,
+    ))
+}
+
+fn verify_keyless_exact(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let keyless = i.list::<Value>("keyless")?;
+    let keyless = keyless.iter().map(|k| Ok(KeylessInfo { issuer: text(k, "issuer")?, subject: text(k, "subject")? }));
+    verified(verification::verify_keyless_exact_match(
+        &i.get::<String>("image")?,
+        keyless.collect::<Result<_, Error>>()?,
+        i.get::<Annotations>("annotations")?,
+    ))
+}
+
+fn verify_keyless_prefix(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let prefixes = i.list::<Value>("keyless_prefix")?;
+    let prefixes = prefixes
+        .iter()
+        .map(|k| Ok(KeylessPrefixInfo { issuer: text(k, "issuer")?, url_prefix: text(k, "url_prefix")? }));
+    verified(verification::verify_keyless_prefix_match(
+        &i.get::<String>("image")?,
+        prefixes.collect::<Result<_, Error>>()?,
+        i.get::<Annotations>("annotations")?,
+    ))
+}
+
+fn verify_github_actions(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    verified(verification::verify_keyless_github_actions(
+        &i.get::<String>("image")?,
+        i.get("owner")?,
+        i.get("repo")?,
+        i.get::<Annotations>("annotations")?,
+    ))
+}
+
+fn verify_certificate(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    verified(verification::verify_certificate(
+        &i.get::<String>("image")?,
+        i.get("certificate")?,
+        i.get("certificate_chain")?,
+        i.get("require_rekor_bundle")?,
+        i.get::<Annotations>("annotations")?,
+    ))
+}
+
+/// `{is_trusted, digest}`, both always present in the SDK's type.
+fn verified(result: Result<VerificationResponse, impl std::fmt::Display>) -> CallResult {
+    answer(match result {
+        Ok(r) => ok(None, json!({ "is_trusted": r.is_trusted, "digest": r.digest })),
+        Err(e) => sdk_error(e),
+    })
+}
+
+fn is_certificate_trusted(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let certificate = |c: &Value| -> Result<Certificate, Error> {
+        let encoding = match text(c, "encoding")?.as_str() {
+            "Der" => CertificateEncoding::Der,
+            "Pem" => CertificateEncoding::Pem,
+            other => return Err(format!("unknown certificate encoding {other:?}").into()),
+        };
+        Ok(Certificate { encoding, data: text(c, "data")?.into_bytes() })
+    };
+    let chain = match i.get::<Option<Vec<Value>>>("cert_chain")? {
+        Some(chain) => Some(chain.iter().map(certificate).collect::<Result<_, _>>()?),
+        None => None,
+    };
+    let result = crypto::verify_cert(certificate(&i.get("cert")?)?, chain, i.get("not_after")?);
+    // The SDK's answer carries a reason only when the certificate is not trusted.
+    answer(match result {
+        Ok(BoolWithReason::True) => ok(None, json!({ "trusted": true })),
+        Ok(BoolWithReason::False(reason)) => ok(None, json!({ "trusted": false, "reason": reason })),
+        Err(e) => sdk_error(e),
+    })
+}
+
+fn dns_lookup_host(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    answer(match net::lookup_host(&i.get::<String>("host")?) {
+        Ok(r) => ok(None, json!({ "ips": r.ips })),
+        Err(e) => sdk_error(e),
+    })
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request's inputs by name; absent and `null` are the same input (`None`).
+struct Inputs(serde_json::Map<String, Value>);
+
+impl Inputs {
+    fn parse(request: &[u8]) -> Result<Inputs, Error> {
+        Ok(Inputs(serde_json::from_slice(request)?))
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
+        let value = self.0.get(key).cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| format!("input {key}: {e}").into())
+    }
+
+    /// A list input for a parameter that cannot be `None`: no list is an empty one.
+    fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Vec<T>, Error> {
+        Ok(self.get::<Option<Vec<T>>>(key)?.unwrap_or_default())
+    }
+}
+
+fn text(object: &Value, key: &str) -> Result<String, Error> {
+    match object.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(format!("input member {key} is not a string").into()),
+    }
 }
 
 /// The image reference of a `{"image": "..."}` request.

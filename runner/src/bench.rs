@@ -107,7 +107,7 @@ pub fn bench(
         .iter()
         .map(|spec| GuestModule::load(&ceiling_engine, &spec.path))
         .collect::<Result<Vec<_>, _>>()?;
-    let payload = serde_json::to_vec(&serde_json::json!({ "image": typical.image })).expect("JSON");
+    let payload = typical.request();
     let script = HostScript { op: typical.op, response: typical.response.clone() };
     let ceiling_batch = vec![Request { payload, script }; ceiling_requests];
     for module in &ceiling_modules {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::case::{Case, Expect, Op};
 use crate::equality::{self, Rule, Side};
 use crate::guest::{GuestRun, GuestSummary, Outcome};
-use crate::host::HostCall;
+use crate::host::{HostCall, HostRequest};
 
 /// What happened on a case, before expectations are considered.
 #[derive(
@@ -156,6 +156,15 @@ fn describe(class: crate::case::OutcomeClass, kind: Option<&str>) -> String {
     }
 }
 
+/// A request as the host saw it: what it decoded, or `{"undecodable": message}`.
+fn host_view(request: &HostRequest) -> Value {
+    match request {
+        HostRequest::Decoded(value) => value.clone(),
+        HostRequest::Undecodable(message) => json!({ "undecodable": message }),
+        HostRequest::NotDecoded => json!({ "not_decoded": true }),
+    }
+}
+
 /// The reference guest against one other guest.
 struct Pair<'a> {
     op: Op,
@@ -194,8 +203,10 @@ impl Pair<'_> {
         }
     }
 
-    /// Same number of host calls, same binding/namespace/operation, payloads that decode
-    /// to the same JSON value; byte-level payload differences are notes.
+    /// Same number of host calls, same binding/namespace/operation, and the same request:
+    /// as the host decoded it, where it decodes the operation's payloads (a payload it
+    /// cannot decode differs from any it can), else the payload's JSON value. Byte-level
+    /// payload differences that make no such difference are notes.
     fn compare_calls(&mut self, left: &[HostCall], right: &[HostCall]) {
         if left.len() != right.len() {
             return self.differ("/calls/length", Some(json!(left.len())), Some(json!(right.len())));
@@ -213,20 +224,40 @@ impl Pair<'_> {
             if l.payload == r.payload {
                 continue;
             }
-            let path = format!("/calls/{i}/payload");
             let text = |p: &[u8]| Some(json!(String::from_utf8_lossy(p)));
-            let decoded = |p: &[u8]| serde_json::from_slice::<Value>(p).ok();
-            match (decoded(&l.payload), decoded(&r.payload)) {
-                (Some(lj), Some(rj)) if lj == rj => {
-                    let values = self.values(text(&l.payload), text(&r.payload));
-                    self.notes.push(Note {
-                        path,
-                        message: "request payloads differ in bytes but decode to the same JSON value".into(),
-                        values,
-                    });
+            let same = match (&l.request, &r.request) {
+                (HostRequest::NotDecoded, HostRequest::NotDecoded) => {
+                    let decoded = |p: &[u8]| serde_json::from_slice::<Value>(p).ok();
+                    match (decoded(&l.payload), decoded(&r.payload)) {
+                        (Some(lj), Some(rj)) if lj == rj => "decode to the same JSON value",
+                        _ => return self.differ(&format!("/calls/{i}/payload"), text(&l.payload), text(&r.payload)),
+                    }
                 }
-                _ => self.differ(&path, text(&l.payload), text(&r.payload)),
-            }
+                // Both refused: each guest got a host error; the messages are not compared.
+                (HostRequest::Undecodable(_), HostRequest::Undecodable(_)) => "are both refused by the host",
+                (HostRequest::Decoded(lv), HostRequest::Decoded(rv)) => {
+                    let side = |view| Side { view, types: None };
+                    let requests = equality::compare_views(&format!("/calls/{i}/request"), side(lv), side(rv));
+                    if !requests.differences.is_empty() {
+                        for d in requests.differences {
+                            self.differ(&d.path, d.left, d.right);
+                        }
+                        continue;
+                    }
+                    "decode to the same host request"
+                }
+                // One request decoded, the other refused (or not decoded at all).
+                (lr, rr) => {
+                    self.differ(&format!("/calls/{i}/request"), Some(host_view(lr)), Some(host_view(rr)));
+                    continue;
+                }
+            };
+            let values = self.values(text(&l.payload), text(&r.payload));
+            self.notes.push(Note {
+                path: format!("/calls/{i}/payload"),
+                message: format!("request payloads differ in bytes but {same}"),
+                values,
+            });
         }
     }
 

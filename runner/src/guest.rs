@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::case::{HostResponse, Op, OutcomeClass};
+use crate::case::{HostResponse, Input, Op, OutcomeClass};
 use crate::host::{
     Abi, EngineFailure, GuestModule, HostEngine, HostScript, Invocation, ModuleError, Request,
     WapcHostFlavour,
@@ -204,13 +204,13 @@ impl Guest {
         }
     }
 
-    /// Runs one request: `op` on `image`, the host answering with `response`.
-    pub fn run(&self, engine: &HostEngine, op: Op, image: &str, response: &HostResponse) -> GuestRun {
-        let mut runs = self.run_batch(engine, op, &[(image, response)], &|| false);
+    /// Runs one request: `op` with the case's `input`, the host answering with `response`.
+    pub fn run(&self, engine: &HostEngine, op: Op, input: &Input, response: &HostResponse) -> GuestRun {
+        let mut runs = self.run_batch(engine, op, &[(input, response)], &|| false);
         runs.pop().expect("one run per request")
     }
 
-    /// Runs `op` for each request (image, host response), in one fresh instance as long
+    /// Runs `op` for each request (input, host response), in one fresh instance as long
     /// as the requests succeed: a request that fails ends its instance, and the ones
     /// after it continue in a fresh one, unless `stopped` says to stop. One run per
     /// request served, in order.
@@ -218,7 +218,7 @@ impl Guest {
         &self,
         engine: &HostEngine,
         op: Op,
-        requests: &[(&str, &HostResponse)],
+        requests: &[(&Input, &HostResponse)],
         stopped: &dyn Fn() -> bool,
     ) -> Vec<GuestRun> {
         if !self.info.ops.iter().any(|o| o == op.name()) {
@@ -239,8 +239,8 @@ impl Guest {
         }
         let requests: Vec<Request> = requests
             .iter()
-            .map(|(image, response)| Request {
-                payload: serde_json::to_vec(&serde_json::json!({ "image": image })).expect("JSON serialises"),
+            .map(|(input, response)| Request {
+                payload: serde_json::to_vec(input).expect("JSON serialises"),
                 script: HostScript { op, response: (*response).clone() },
             })
             .collect();

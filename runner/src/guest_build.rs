@@ -321,7 +321,7 @@ impl Project {
                 "[package]\nname = \"kwconform-guest-rust\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
                  [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
                  kubewarden-policy-sdk = {{ {sdk_dep}, default-features = false }}\n\
-                 wapc-guest = \"1\"\nserde_json = \"1\"\nbase64 = \"0.22\"\n{oci_spec}\n\
+                 wapc-guest = \"1\"\nserde = \"1\"\nserde_json = \"1\"\nbase64 = \"0.22\"\n{oci_spec}\n\
                  [workspace]\n\n[profile.release]\nopt-level = \"s\"\nlto = true\n"
             )
         };

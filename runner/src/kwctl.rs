@@ -47,11 +47,12 @@ enum Request {
 }
 
 impl Request {
-    fn new(op: Op, image: String) -> Request {
+    fn new(op: Op, image: String) -> Option<Request> {
         match op {
-            Op::OciManifest => Request::OciManifest { image },
-            Op::ManifestDigest => Request::OciManifestDigest { image },
-            Op::OciManifestConfig => Request::OciManifestAndConfig { image },
+            Op::OciManifest => Some(Request::OciManifest { image }),
+            Op::ManifestDigest => Some(Request::OciManifestDigest { image }),
+            Op::OciManifestConfig => Some(Request::OciManifestAndConfig { image }),
+            _ => None,
         }
     }
 
@@ -134,7 +135,8 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
                 path.display()
             ),
             op,
-            image,
+            image: Some(image),
+            input: None,
             response,
             origin: Origin::KwctlSession,
             provenance: Some(Provenance {
@@ -156,8 +158,9 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
 /// A session with the case's one exchange, as kwctl would have recorded it, which
 /// `kwctl run --replay-host-capabilities-interactions` replays against a real policy.
 pub fn export(case: &Case) -> Result<String, ExportError> {
-    let request =
-        yaml_serde::to_string(&Request::new(case.op, case.image.clone())).expect("a request serialises");
+    let request = Request::new(case.op, case.image().to_string())
+        .ok_or_else(|| ExportError::NotOci { case: case.id.clone(), op: case.op })?;
+    let request = yaml_serde::to_string(&request).expect("a request serialises");
     let response = match &case.response {
         HostResponse::Success(bytes) => Response::Success {
             payload: String::from_utf8(bytes.clone())
@@ -172,6 +175,8 @@ pub fn export(case: &Case) -> Result<String, ExportError> {
 pub enum ExportError {
     #[error("case {case}: kwctl sessions carry payloads as text, and this response is not UTF-8")]
     NotUtf8 { case: String },
+    #[error("case {case}: kwconform writes kwctl sessions for the OCI manifest operations only, not {op}")]
+    NotOci { case: String, op: Op },
 }
 
 /// Where the exchanges of a session are: the top-level items of its YAML list (lines

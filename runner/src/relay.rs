@@ -25,6 +25,10 @@ pub enum RelayError {
         "the manifest is an index: the host would fetch its platform's image manifest, which the case does not hold"
     )]
     IndexNeedsPlatformResolution,
+    /// Only the OCI operations' answers come from a registry; the host builds every other
+    /// answer itself, so there is nothing it transforms.
+    #[error("the host builds the answer of {0} itself: there is no registry document to relay")]
+    NotRelayed(Op),
 }
 
 /// What the host sends for `response`, the raw answer to `op`. Documents the host
@@ -39,6 +43,7 @@ pub fn relay(op: Op, response: &HostResponse) -> Result<HostResponse, RelayError
             .map_err(|e| format!("cannot decode the manifest digest: {e}"))
             .and_then(|d| to_vec(&d)),
         Op::OciManifestConfig => return manifest_and_config(bytes),
+        other => return Err(RelayError::NotRelayed(other)),
     };
     Ok(answer(relayed))
 }
@@ -149,7 +154,8 @@ pub fn twin(case: &Case) -> Result<CaseFile, RelayError> {
         id: format!("{}/relayed/{rest}", case.op.name()),
         description: format!("What the Kubewarden host sends for case {}. {}", case.id, case.description),
         op: case.op,
-        image: case.image.clone(),
+        image: Some(case.image().to_string()),
+        input: None,
         response,
         origin: Origin::HostRelayed,
         provenance: Some(provenance),

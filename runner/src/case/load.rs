@@ -234,12 +234,22 @@ pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
     if let Err(message) = check_id(&file.id) {
         return Err(at_key("id", message));
     }
+    let input = match (file.op.is_oci(), file.image, file.input) {
+        (true, Some(image), None) => Case::image_input(&image),
+        (false, None, Some(input)) => {
+            super::input::check(file.op, &input)
+                .map_err(|m| at_key("input", format!("input of {}: {m}", file.op)))?;
+            input
+        }
+        (true, _, _) => return Err(at_key("op", format!("a {} case names its image with \"image\" and has no \"input\"", file.op))),
+        (false, _, _) => return Err(at_key("op", format!("a {} case gives the SDK function's inputs in \"input\" and has no \"image\"", file.op))),
+    };
     let response = resolve_response(&file.response, path).map_err(|m| at_key("response", m))?;
     Ok(Case {
         id: file.id,
         description: file.description,
         op: file.op,
-        image: file.image,
+        input,
         response,
         origin: file.origin,
         provenance: file.provenance,
@@ -300,7 +310,10 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
         match read_regular_file(&path) {
             Ok(bytes) => cases.push(Case {
                 description: format!("raw {op} response from {}", path.display()),
-                image: format!("kwconform.test/raw/{}:latest", id.to_lowercase().replace(['_', ' '], "-")),
+                input: Case::image_input(&format!(
+                    "kwconform.test/raw/{}:latest",
+                    id.to_lowercase().replace(['_', ' '], "-")
+                )),
                 id,
                 op,
                 response: HostResponse::Success(bytes),

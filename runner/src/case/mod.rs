@@ -1,5 +1,6 @@
 //! Cases: the shared manifest-fetch scenarios, and how they are read.
 
+mod input;
 mod load;
 mod model;
 mod write;
@@ -10,7 +11,7 @@ pub use load::{
     read_regular_file,
 };
 pub use model::{
-    Case, CaseFile, Expect, GuestExpectation, HostResponse, Level, Op, Origin, OutcomeClass, Provenance,
+    Case, CaseFile, Expect, GuestExpectation, HostResponse, Input, Level, Op, Origin, OutcomeClass, Provenance,
     ResponseSpec,
 };
 pub use write::write_case_file;

@@ -9,18 +9,39 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// One of the three OCI host capabilities, as named in case files and on the guest
-/// protocol; the waPC operation the SDKs call is `v1/<name>`.
+/// A host capability both SDKs offer, as named in case files and on the guest protocol.
+/// The five `verify_*` operations are the five request variants of `v2/verify`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     OciManifest,
     ManifestDigest,
     OciManifestConfig,
+    VerifyPubKeys,
+    VerifyKeylessExact,
+    VerifyKeylessPrefix,
+    VerifyGithubActions,
+    VerifyCertificate,
+    IsCertificateTrusted,
+    DnsLookupHost,
 }
 
 impl Op {
-    pub const ALL: [Op; 3] = [Op::OciManifest, Op::ManifestDigest, Op::OciManifestConfig];
+    pub const ALL: [Op; 10] = [
+        Op::OciManifest,
+        Op::ManifestDigest,
+        Op::OciManifestConfig,
+        Op::VerifyPubKeys,
+        Op::VerifyKeylessExact,
+        Op::VerifyKeylessPrefix,
+        Op::VerifyGithubActions,
+        Op::VerifyCertificate,
+        Op::IsCertificateTrusted,
+        Op::DnsLookupHost,
+    ];
+
+    /// The operations on an image reference alone: a case gives them `image`, not `input`.
+    pub const OCI: [Op; 3] = [Op::OciManifest, Op::ManifestDigest, Op::OciManifestConfig];
 
     /// The name used in case files and as the guest protocol's operation.
     pub fn name(self) -> &'static str {
@@ -28,16 +49,41 @@ impl Op {
             Op::OciManifest => "oci_manifest",
             Op::ManifestDigest => "manifest_digest",
             Op::OciManifestConfig => "oci_manifest_config",
+            Op::VerifyPubKeys => "verify_pub_keys",
+            Op::VerifyKeylessExact => "verify_keyless_exact",
+            Op::VerifyKeylessPrefix => "verify_keyless_prefix",
+            Op::VerifyGithubActions => "verify_github_actions",
+            Op::VerifyCertificate => "verify_certificate",
+            Op::IsCertificateTrusted => "is_certificate_trusted",
+            Op::DnsLookupHost => "dns_lookup_host",
+        }
+    }
+
+    /// The namespace and operation of the host call the SDKs make (binding `kubewarden`).
+    pub fn host_call(self) -> (&'static str, &'static str) {
+        match self {
+            Op::OciManifest => ("oci", "v1/oci_manifest"),
+            Op::ManifestDigest => ("oci", "v1/manifest_digest"),
+            Op::OciManifestConfig => ("oci", "v1/oci_manifest_config"),
+            Op::VerifyPubKeys
+            | Op::VerifyKeylessExact
+            | Op::VerifyKeylessPrefix
+            | Op::VerifyGithubActions
+            | Op::VerifyCertificate => ("oci", "v2/verify"),
+            Op::IsCertificateTrusted => ("crypto", "v1/is_certificate_trusted"),
+            Op::DnsLookupHost => ("net", "v1/dns_lookup_host"),
         }
     }
 
     /// The host-capability operation the SDKs send (`host_call(_, _, operation, _)`).
     pub fn host_operation(self) -> &'static str {
-        match self {
-            Op::OciManifest => "v1/oci_manifest",
-            Op::ManifestDigest => "v1/manifest_digest",
-            Op::OciManifestConfig => "v1/oci_manifest_config",
-        }
+        self.host_call().1
+    }
+
+    /// Whether the case names the image alone (`image`) rather than the SDK function's
+    /// inputs (`input`).
+    pub fn is_oci(self) -> bool {
+        Op::OCI.contains(&self)
     }
 
     pub fn from_name(name: &str) -> Option<Op> {
@@ -50,6 +96,9 @@ impl fmt::Display for Op {
         f.write_str(self.name())
     }
 }
+
+/// A guest request: the inputs of the SDK function, by name (docs/guest-protocol.md).
+pub type Input = serde_json::Map<String, serde_json::Value>;
 
 /// Where a case's response bytes come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -167,7 +216,13 @@ pub struct CaseFile {
     pub id: String,
     pub description: String,
     pub op: Op,
-    pub image: String,
+    /// The image reference, for the three OCI operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The SDK function's inputs, for every other operation (docs/case-format.md, "Inputs").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub input: Option<serde_json::Map<String, serde_json::Value>>,
     pub response: ResponseSpec,
     pub origin: Origin,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,13 +253,29 @@ pub enum HostResponse {
 }
 
 impl Case {
+    /// The image reference the request names, if it names one.
+    pub fn image(&self) -> &str {
+        self.input.get("image").and_then(|v| v.as_str()).unwrap_or("")
+    }
+
+    /// The guest request: the case's inputs on one line.
+    pub fn request(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.input).expect("a JSON map serialises")
+    }
+
+    /// The guest request of an OCI operation on `image`.
+    pub fn image_input(image: &str) -> Input {
+        serde_json::Map::from_iter([("image".to_string(), serde_json::Value::from(image))])
+    }
+
     /// The case as a self-contained case file: the response inline, exact bytes kept.
     pub fn to_file(&self) -> CaseFile {
         CaseFile {
             id: self.id.clone(),
             description: self.description.clone(),
             op: self.op,
-            image: self.image.clone(),
+            image: self.op.is_oci().then(|| self.image().to_string()),
+            input: (!self.op.is_oci()).then(|| self.input.clone()),
             response: ResponseSpec::inline(&self.response),
             origin: self.origin,
             provenance: self.provenance.clone(),
@@ -222,7 +293,9 @@ pub struct Case {
     pub id: String,
     pub description: String,
     pub op: Op,
-    pub image: String,
+    /// The guest request: `{"image": …}` for the OCI operations, the case's `input`
+    /// for the others.
+    pub input: Input,
     pub response: HostResponse,
     pub origin: Origin,
     pub provenance: Option<Provenance>,

@@ -9,7 +9,9 @@ use proptest::sample::select;
 use sha2::{Digest as _, Sha256, Sha512};
 
 use super::doc::Doc;
-use crate::case::Op;
+use serde_json::json;
+
+use crate::case::{Case, Input, Op};
 
 pub const MANIFEST_MEDIA_TYPES: [&str; 2] =
     ["application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"];
@@ -55,8 +57,48 @@ pub fn document(op: Op) -> BoxedStrategy<Doc> {
         Op::OciManifestConfig => (image_manifest(), digest(), image_config())
             .prop_map(|(m, d, c)| Doc::object([("manifest", m), ("digest", d), ("config", c)]))
             .boxed(),
+        Op::VerifyPubKeys
+        | Op::VerifyKeylessExact
+        | Op::VerifyKeylessPrefix
+        | Op::VerifyGithubActions
+        | Op::VerifyCertificate => (any::<bool>(), digest())
+            .prop_map(|(trusted, d)| Doc::object([("is_trusted", Doc::Bool(trusted)), ("digest", d)]))
+            .boxed(),
+        Op::IsCertificateTrusted => (any::<bool>(), text(&REASONS))
+            .prop_map(|(trusted, reason)| Doc::object([("trusted", Doc::Bool(trusted)), ("reason", reason)]))
+            .boxed(),
+        Op::DnsLookupHost => vec(text(&IPS), 0..4).prop_map(|ips| Doc::object([("ips", Doc::Array(ips))])).boxed(),
     }
 }
+
+const REASONS: [&str; 3] = ["", "certificate expired", "x509: certificate signed by unknown authority"];
+const IPS: [&str; 5] = ["10.0.0.1", "192.168.1.20", "::1", "2001:db8::68", "fe80::1%eth0"];
+
+/// The image reference every fuzz input of an OCI operation is fetched for.
+pub const IMAGE: &str = "ghcr.io/kubewarden/tests/fuzz:latest";
+
+/// The guest request every fuzz input of `op` answers: the image, or typical inputs.
+pub fn input(op: Op) -> Input {
+    let value = match op {
+        Op::OciManifest | Op::ManifestDigest | Op::OciManifestConfig => return Case::image_input(IMAGE),
+        Op::VerifyPubKeys => json!({"image": IMAGE, "pub_keys": [PUB_KEY]}),
+        Op::VerifyKeylessExact => json!({"image": IMAGE, "keyless": [{"issuer": ISSUER, "subject": "ci@example.com"}]}),
+        Op::VerifyKeylessPrefix => {
+            json!({"image": IMAGE, "keyless_prefix": [{"issuer": ISSUER, "url_prefix": "https://github.com/kubewarden"}]})
+        }
+        Op::VerifyGithubActions => json!({"image": IMAGE, "owner": "kubewarden", "repo": "policy-server"}),
+        Op::VerifyCertificate => json!({"image": IMAGE, "certificate": PUB_KEY, "require_rekor_bundle": true}),
+        Op::IsCertificateTrusted => json!({"cert": {"encoding": "Pem", "data": PUB_KEY}}),
+        Op::DnsLookupHost => json!({"host": "example.com"}),
+    };
+    match value {
+        serde_json::Value::Object(input) => input,
+        _ => unreachable!("inputs are objects"),
+    }
+}
+
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+const PUB_KEY: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
 
 /// An object of the members that are present, in the order given.
 fn members(items: Vec<(&'static str, Option<Doc>)>) -> Doc {
@@ -304,6 +346,9 @@ mod tests {
                     Op::ManifestDigest => assert!(value["digest"].as_str().unwrap().contains(':')),
                     Op::OciManifest => assert_eq!(value["schemaVersion"], 2),
                     Op::OciManifestConfig => assert!(value["config"]["rootfs"]["diff_ids"].is_array()),
+                    Op::DnsLookupHost => assert!(value["ips"].is_array()),
+                    Op::IsCertificateTrusted => assert!(value["trusted"].is_boolean()),
+                    _ => assert!(value["is_trusted"].is_boolean()),
                 }
             }
         }

@@ -18,6 +18,6 @@ pub use doc::{Doc, Step};
 pub use generate::document;
 pub use mutate::{Applied, EscapeForm, Kind, Mutation, NumberForm, apply, mutations};
 pub use oracle::{
-    Cause, Class, Coverage, Covered, Evaluation, IMAGE, Symptom, evaluate, evaluate_all, observe, observe_all,
+    Cause, Class, Coverage, Covered, Evaluation, Symptom, evaluate, evaluate_all, observe, observe_all,
 };
 pub use save::{CAUSE_TAG, CLASS_TAG, case_name, save};

@@ -178,9 +178,6 @@ impl Evaluation {
     }
 }
 
-/// The image reference every fuzz input is fetched for.
-pub const IMAGE: &str = "ghcr.io/kubewarden/tests/fuzz:latest";
-
 /// Runs `bytes` as the host's answer to `op` through every guest, in fresh instances.
 pub fn evaluate(runner: &Runner, op: Op, bytes: &[u8]) -> Evaluation {
     observe(runner, op, bytes).0
@@ -232,7 +229,7 @@ fn input_case(op: Op, bytes: &[u8]) -> Case {
         id: "fuzz-input".into(),
         description: String::new(),
         op,
-        image: IMAGE.into(),
+        input: super::generate::input(op),
         response: HostResponse::Success(bytes.to_vec()),
         origin: Origin::Fuzz,
         provenance: None,

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::oracle::{Class, IMAGE, Symptom};
+use super::generate::IMAGE;
+use super::oracle::{Class, Symptom};
 use crate::case::{
     CaseFile, Expect, GuestExpectation, HostResponse, Level, Origin, OutcomeClass, Provenance, ResponseSpec,
     write_case_file,
@@ -38,7 +39,8 @@ pub fn save(
         id: id.clone(),
         description: format!("Found by kwconform fuzz: {}; shows {}.", class.summary(), symptom.summary()),
         op: class.op,
-        image: IMAGE.into(),
+        image: class.op.is_oci().then(|| IMAGE.into()),
+        input: (!class.op.is_oci()).then(|| super::generate::input(class.op)),
         response,
         origin: Origin::Fuzz,
         provenance: Some(Provenance { note: Some(found_by.to_string()), ..Provenance::default() }),

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::host_request::{self, HostRequest};
 use crate::case::{HostResponse, Op};
 
 /// How Kubewarden's host (policy-evaluator `runtimes/callback.rs`) wraps the error of
@@ -31,6 +32,8 @@ pub struct HostCall {
     pub namespace: String,
     pub operation: String,
     pub payload: Vec<u8>,
+    /// The payload as the host decoded it (or could not).
+    pub request: HostRequest,
     pub answer: Answer,
     /// Time since the guest invocation started, when the call arrived.
     pub at: Duration,
@@ -55,8 +58,20 @@ pub struct HostScript {
 }
 
 impl HostScript {
-    pub fn answer(&self, binding: &str, namespace: &str, operation: &str) -> Answer {
-        if binding == "kubewarden" && namespace == "oci" && operation == self.op.host_operation() {
+    /// Serves one host call as Kubewarden's host does: the payload is decoded first (a
+    /// payload it cannot decode gets serde's message and no callback), then the case's
+    /// operation gets the case's response.
+    pub fn serve(&self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> (Answer, HostRequest) {
+        let request = host_request::decode(binding, namespace, operation, payload);
+        let answer = match &request {
+            HostRequest::Undecodable(message) => Answer::Error(message.clone()),
+            _ => self.answer(binding, namespace, operation),
+        };
+        (answer, request)
+    }
+
+    fn answer(&self, binding: &str, namespace: &str, operation: &str) -> Answer {
+        if binding == "kubewarden" && (namespace, operation) == self.op.host_call() {
             return match &self.response {
                 HostResponse::Success(bytes) => Answer::Success(bytes.clone()),
                 HostResponse::Error(message) => Answer::Error(format!("{CALLBACK_FAILURE}{message}")),

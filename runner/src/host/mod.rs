@@ -7,6 +7,7 @@
 
 mod calls;
 mod engine;
+mod host_request;
 mod limits;
 mod memory;
 mod state;
@@ -25,6 +26,7 @@ use wasmtime::{Instance, InstancePre, Linker, Module, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
+pub use host_request::HostRequest;
 pub use engine::{EngineSetupError, HostEngine, WapcHostFlavour};
 pub use limits::{Limit, Limits, markdown_table as limits_markdown_table};
 use state::HostState;

@@ -10,6 +10,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use super::calls::{Answer, HostCall, HostScript};
+use super::host_request::HostRequest;
 use super::engine::HostEngine;
 use super::limits::{Limit, LimitHit, Limits};
 use super::memory;
@@ -100,15 +101,18 @@ impl HostState {
         payload: Vec<u8>,
     ) -> Answer {
         let index = self.current_request();
-        let answer = match self.scripts.get(index) {
-            Some(script) => script.answer(&binding, &namespace, &operation),
-            None => Answer::Error(format!(
-                "{}kwconform: a host call after the guest answered every request",
-                super::calls::CALLBACK_FAILURE
-            )),
+        let (answer, request) = match self.scripts.get(index) {
+            Some(script) => script.serve(&binding, &namespace, &operation, &payload),
+            None => (
+                Answer::Error(format!(
+                    "{}kwconform: a host call after the guest answered every request",
+                    super::calls::CALLBACK_FAILURE
+                )),
+                HostRequest::NotDecoded,
+            ),
         };
         let at = self.request.started.elapsed();
-        let call = HostCall { binding, namespace, operation, payload, answer: answer.clone(), at };
+        let call = HostCall { binding, namespace, operation, payload, request, answer: answer.clone(), at };
         self.calls.push((index, call));
         answer
     }

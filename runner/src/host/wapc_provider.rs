@@ -19,6 +19,7 @@ use wasmtime_provider::{
 
 use super::EngineFailure;
 use super::calls::{Answer, HostCall, HostScript};
+use super::host_request::HostRequest;
 use super::engine::HostEngine;
 use super::limits::Limit;
 use super::{Invocation, Omitted, Request};
@@ -56,9 +57,9 @@ pub(super) fn serve(
         let exchange = exchange.clone();
         move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
             let mut exchange = lock(&exchange);
-            let answer = match &exchange.0 {
-                Some(script) => script.answer(binding, namespace, operation),
-                None => Answer::Error("kwconform: a host call outside any request".into()),
+            let (answer, request) = match &exchange.0 {
+                Some(script) => script.serve(binding, namespace, operation, payload),
+                None => (Answer::Error("kwconform: a host call outside any request".into()), HostRequest::NotDecoded),
             };
             let at = exchange.2.elapsed();
             exchange.1.push(HostCall {
@@ -66,6 +67,7 @@ pub(super) fn serve(
                 namespace: namespace.into(),
                 operation: operation.into(),
                 payload: payload.to_vec(),
+                request,
                 answer: answer.clone(),
                 at,
             });

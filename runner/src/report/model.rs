@@ -13,7 +13,7 @@ use crate::compare::{ExpectationStatus, Verdict};
 use crate::equality::Rule;
 use crate::expectations::{self, Judgement, Signature};
 use crate::guest::{GuestRun, GuestSummary, Outcome};
-use crate::host::{Answer, HostCall};
+use crate::host::{Answer, HostCall, HostRequest};
 use crate::run::{CaseResult, RunResults};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,7 @@ pub enum MergeError {
 }
 
 /// Bumped on any incompatible change of the report's stable core.
-pub const REPORT_SCHEMA_VERSION: u32 = 3;
+pub const REPORT_SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -226,10 +226,24 @@ pub struct CallEntry {
     pub namespace: String,
     pub operation: String,
     pub payload: ResponseEntry,
+    /// The payload as the host decoded it, or the error it refused it with; absent where
+    /// the host does not decode the operation's payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_request: Option<HostRequestEntry>,
     /// What the guest received: the bytes, or (`host_error`) the error text exactly as
     /// the guest read it.
     pub answer: ResponseEntry,
     pub at_us: u64,
+}
+
+/// What the host made of a request payload (the request types of `kubewarden-policy-sdk`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum HostRequestEntry {
+    /// The request, serialised back from the host's types.
+    Decoded(Value),
+    /// serde_json's message, which is what the guest received.
+    Undecodable(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -588,6 +602,11 @@ fn call_entry(c: &HostCall) -> CallEntry {
         namespace: c.namespace.clone(),
         operation: c.operation.clone(),
         payload: bytes_entry(&c.payload),
+        host_request: match &c.request {
+            HostRequest::NotDecoded => None,
+            HostRequest::Decoded(value) => Some(HostRequestEntry::Decoded(value.clone())),
+            HostRequest::Undecodable(message) => Some(HostRequestEntry::Undecodable(message.clone())),
+        },
         answer: match &c.answer {
             Answer::Success(bytes) => bytes_entry(bytes),
             Answer::Error(text) => ResponseEntry::HostError(text.clone()),

@@ -213,7 +213,7 @@ impl Runner {
         let runs: Vec<(String, GuestRun)> = self
             .guests
             .iter()
-            .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.image, &case.response)))
+            .map(|g| (g.name.clone(), g.run(&self.engine, case.op, &case.input, &case.response)))
             .collect();
         self.judged(case, runs)
     }

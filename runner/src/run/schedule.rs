@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
 use super::{CaseResult, Execution, Isolation, Runner};
-use crate::case::{Case, HostResponse};
+use crate::case::{Case, HostResponse, Input};
 use crate::compare::Verdict;
 use crate::guest::GuestRun;
 
@@ -118,8 +118,7 @@ fn run_unit(runner: &Runner, isolation: Isolation, cases: &[Case]) -> Vec<CaseRe
 /// not agree is run again fresh, and the fresh result stands.
 fn run_batch(runner: &Runner, cases: &[Case], recheck: bool) -> Vec<CaseResult> {
     let op = cases[0].op;
-    let requests: Vec<(&str, &HostResponse)> =
-        cases.iter().map(|c| (c.image.as_str(), &c.response)).collect();
+    let requests: Vec<(&Input, &HostResponse)> = cases.iter().map(|c| (&c.input, &c.response)).collect();
     let stopped = || runner.stopped();
     let per_guest: Vec<Vec<GuestRun>> =
         runner.guests.iter().map(|g| g.run_batch(&runner.engine, op, &requests, &stopped)).collect();

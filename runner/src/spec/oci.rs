@@ -91,6 +91,9 @@ fn schemas() -> &'static Schemas {
 /// Judges a response of `op` (already read as JSON) against the schemas that apply.
 pub fn judge(op: Op, value: &Value) -> OciVerdict {
     let s = schemas();
+    if !op.is_oci() {
+        return not_applicable("no OCI schema speaks to this operation's answer");
+    }
     let parts: Vec<(&str, &str, &jsonschema::Validator, &Value)> = match op {
         Op::OciManifest => match document_schema(value) {
             Ok((name, validator)) => vec![("", name, validator, value)],
@@ -120,6 +123,7 @@ pub fn judge(op: Op, value: &Value) -> OciVerdict {
             }
             parts
         }
+        _ => unreachable!("only the OCI operations get here"),
     };
     // Only the first errors are written out, so a document with a million bad members
     // costs a count, not a million messages.
