@@ -110,7 +110,7 @@ fn oci_exchanges_become_cases_and_the_rest_is_skipped() {
     assert_eq!(ids, ["manifest_digest/kwctl/replay-session/1", "oci_manifest/kwctl/replay-session/2"]);
     assert_eq!(cases[0].origin, Origin::KwctlSession);
     assert_eq!(
-        (cases[1].op, cases[1].image.as_str()),
+        (cases[1].op, cases[1].image.as_deref().unwrap_or_default()),
         (Op::OciManifest, "ghcr.io/kubewarden/tests/missing:v0")
     );
     assert!(matches!(&cases[1].response, ResponseSpec::HostError(m) if m == "manifest unknown"));
@@ -251,7 +251,7 @@ fn every_corpus_case_round_trips_through_a_session() {
         let (imported, skipped) = kwctl::import(&path).unwrap();
         assert!(skipped.is_empty());
         let [back] = imported.as_slice() else { panic!("{}: {imported:?}", case.id) };
-        assert_eq!((back.op, back.image.as_str()), (case.op, case.image.as_str()), "{}", case.id);
+        assert_eq!((back.op, back.image.as_deref().unwrap_or_default()), (case.op, case.image()), "{}", case.id);
         let bytes = match &back.response {
             ResponseSpec::Text(t) => HostResponse::Success(t.as_bytes().to_vec()),
             ResponseSpec::HostError(m) => HostResponse::Error(m.clone()),

@@ -7,7 +7,7 @@ use common::{Want, case, run_expecting, runner, verdict_and_paths};
 use kwconform::case::{HostResponse, Op, OutcomeClass::*};
 use kwconform::compare::Verdict;
 use kwconform::guest_build::Project;
-use kwconform::host::{Abi, HostEngine, Limits};
+use kwconform::host::{Abi, Answer, HostEngine, HostRequest, Limits};
 use kwconform::run::Runner;
 use serde_json::json;
 
@@ -213,7 +213,7 @@ fn host_errors_reach_both_sdks_as_errors_for_every_op() {
 #[test]
 fn request_escaping_differences_are_notes_not_divergences() {
     let mut c = case("escaping", Op::ManifestDigest, &json!({"digest": DIGEST}).to_string());
-    c.image = "registry.example/a<b>&c:v1".into();
+    c.input = Case::image_input("registry.example/a<b>&c:v1");
     let result = run_expecting(&c, &[Want("rust", Ok, None), Want("go", Ok, None)]);
     assert_eq!(result.comparison.verdict, Verdict::Agree);
     assert_eq!(result.comparison.notes.len(), 1);
@@ -290,4 +290,28 @@ fn every_shared_registry_fixture_gets_an_outcome_from_both_sdks() {
             );
         }
     }
+}
+
+/// The host's side of a request: the Go SDK sends a policy's nil list of public keys as
+/// `null`, which the host's request type (`SigstoreVerificationInputV2`, `pub_keys: Vec`)
+/// cannot decode. The host refuses the call with serde's message, which the Go policy
+/// gets as its error, and the divergence is on the request the host decoded.
+#[test]
+fn a_null_list_in_a_request_is_host_undecodable_with_the_hosts_error() {
+    let mut c = case("verify/null-pub-keys", Op::VerifyPubKeys, r#"{"is_trusted":true,"digest":""}"#);
+    c.input = json!({"image": "ghcr.io/kubewarden/tests/policy-server:v1.13.0", "pub_keys": null})
+        .as_object()
+        .unwrap()
+        .clone();
+    let result = run_expecting(&c, &[Want("rust", Ok, None), Want("go", Error, None)]);
+    let call = |name: &str| result.runs.iter().find(|(n, _)| n == name).unwrap().1.invocation.calls[0].clone();
+    let refused = "invalid type: null, expected a sequence";
+    let go = call("go");
+    assert_eq!(go.request, HostRequest::Undecodable(refused.into()));
+    assert_eq!(go.answer, Answer::Error(refused.into()));
+    assert!(matches!(&call("rust").request, HostRequest::Decoded(v) if v["pub_keys"] == json!([])));
+    let (verdict, paths) = verdict_and_paths(&result);
+    assert_eq!((verdict, paths.as_slice()), (Verdict::Diverge, ["/calls/0/request", "/outcome"].map(String::from).as_slice()));
+    let diff = &result.comparison.diffs[0];
+    assert_eq!(diff.values["go"], Some(json!({ "undecodable": refused })));
 }

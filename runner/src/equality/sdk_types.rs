@@ -217,10 +217,27 @@ static MANIFEST_AND_CONFIG: GoStruct = GoStruct {
     ],
 };
 
+// policy-sdk-go: the response types of its other capabilities.
+static VERIFICATION_RESPONSE: GoStruct = GoStruct {
+    name: "oci.VerificationResponse",
+    members: &[("is_trusted", "IsTrusted", SdkType::Bool), ("digest", "Digest", SdkType::String)],
+};
+
+static CERTIFICATE_VERIFICATION_RESPONSE: GoStruct = GoStruct {
+    name: "crypto.CertificateVerificationResponse",
+    members: &[("trusted", "Trusted", SdkType::Bool), ("reason", "Reason", SdkType::String)],
+};
+
+static LOOKUP_HOST: GoStruct =
+    GoStruct { name: "net.LookupHost ([]string)", members: &[("ips", "(return value)", SdkType::Slice(&STRING))] };
+
 static IMAGE_ROOT: SdkType = SdkType::Struct(&MANIFEST);
 static INDEX_ROOT: SdkType = SdkType::Struct(&INDEX);
 static DIGEST_ROOT: SdkType = SdkType::Struct(&DIGEST_RESPONSE);
 static MANIFEST_AND_CONFIG_ROOT: SdkType = SdkType::Struct(&MANIFEST_AND_CONFIG);
+static VERIFICATION_ROOT: SdkType = SdkType::Struct(&VERIFICATION_RESPONSE);
+static CERTIFICATE_VERIFICATION_ROOT: SdkType = SdkType::Struct(&CERTIFICATE_VERIFICATION_RESPONSE);
+static LOOKUP_HOST_ROOT: SdkType = SdkType::Struct(&LOOKUP_HOST);
 
 /// How `sdk`'s types hold the view of an `op` result of `kind`; `None` when the SDK's
 /// types can tell absent from every value (the Rust SDK) or are not known.
@@ -233,6 +250,16 @@ pub fn view_type(sdk: &str, op: Op, kind: Option<&str>) -> Option<&'static SdkTy
         (Op::OciManifest, Some("index")) => Some(&INDEX_ROOT),
         (Op::ManifestDigest, _) => Some(&DIGEST_ROOT),
         (Op::OciManifestConfig, _) => Some(&MANIFEST_AND_CONFIG_ROOT),
+        (
+            Op::VerifyPubKeys
+            | Op::VerifyKeylessExact
+            | Op::VerifyKeylessPrefix
+            | Op::VerifyGithubActions
+            | Op::VerifyCertificate,
+            _,
+        ) => Some(&VERIFICATION_ROOT),
+        (Op::IsCertificateTrusted, _) => Some(&CERTIFICATE_VERIFICATION_ROOT),
+        (Op::DnsLookupHost, _) => Some(&LOOKUP_HOST_ROOT),
         _ => None,
     }
 }
@@ -254,6 +281,9 @@ pub fn markdown_table() -> String {
         &IMAGE_CONFIG,
         &ROOTFS,
         &HISTORY,
+        &VERIFICATION_RESPONSE,
+        &CERTIFICATE_VERIFICATION_RESPONSE,
+        &LOOKUP_HOST,
     ] {
         let list = |can_be_absent: bool| {
             s.members

@@ -36,7 +36,7 @@ pub fn case(id: &str, op: Op, response: &str) -> Case {
         id: id.into(),
         description: String::new(),
         op,
-        image: "ghcr.io/kubewarden/tests/policy-server:v1.13.0".into(),
+        input: Case::image_input("ghcr.io/kubewarden/tests/policy-server:v1.13.0"),
         response: HostResponse::Success(response.as_bytes().to_vec()),
         origin: Origin::Synthetic,
         provenance: None,
