@@ -160,9 +160,10 @@ fn a_failure_inside_a_batch_leaves_the_rest_to_a_fresh_instance() {
     let guest = kwconform::guest::Guest::load(&engine, "odd", &path).unwrap();
     let response = HostResponse::Success(b"{}".to_vec());
     let images = ["a", "ab", "abc", "abcd", "abcde", "abcdef"];
-    let requests: Vec<(&str, &HostResponse)> = images.iter().map(|i| (*i, &response)).collect();
+    let inputs: Vec<_> = images.iter().map(|i| kwconform::case::Case::image_input(i)).collect();
+    let requests: Vec<_> = inputs.iter().map(|i| (i, &response)).collect();
     let batched = guest.run_batch(&engine, Op::ManifestDigest, &requests, &|| false);
-    let alone: Vec<_> = images.iter().map(|i| guest.run(&engine, Op::ManifestDigest, i, &response)).collect();
+    let alone: Vec<_> = inputs.iter().map(|i| guest.run(&engine, Op::ManifestDigest, i, &response)).collect();
     assert_eq!(batched.len(), images.len());
     for ((image, b), a) in images.iter().zip(&batched).zip(&alone) {
         assert_eq!(b.outcome.class(), a.outcome.class(), "{image}");

@@ -45,7 +45,11 @@ fn malformed_case_files_get_one_precise_line() {
     check_one(
         "op.json",
         op.as_bytes(),
-        &format!(":1:{column}: op must be one of oci_manifest, manifest_digest, oci_manifest_config, got 3"),
+        &format!(
+            ":1:{column}: op must be one of oci_manifest, manifest_digest, oci_manifest_config, verify_pub_keys, \
+             verify_keyless_exact, verify_keyless_prefix, verify_github_actions, verify_certificate, \
+             is_certificate_trusted, dns_lookup_host, got 3"
+        ),
     );
     let two = case("t/two", r#"{"text": "x", "json": {}}"#);
     let column = at(&two, "response");

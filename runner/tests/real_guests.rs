@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Want, case, run_expecting, runner, verdict_and_paths};
-use kwconform::case::{HostResponse, Op, OutcomeClass::*};
+use kwconform::case::{Case, HostResponse, Op, OutcomeClass::*};
 use kwconform::compare::Verdict;
 use kwconform::guest_build::Project;
 use kwconform::host::{Abi, Answer, HostEngine, HostRequest, Limits};

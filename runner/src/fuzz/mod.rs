@@ -15,7 +15,7 @@ mod save;
 pub use campaign::{Budget, ClassRecord, FeedbackStats, FuzzEvent, FuzzOptions, FuzzSummary, fuzz};
 pub use coverage::{DECODING_CODE, InstrumentError, Instrumented, instrument};
 pub use doc::{Doc, Step};
-pub use generate::document;
+pub use generate::{document, input};
 pub use mutate::{Applied, EscapeForm, Kind, Mutation, NumberForm, apply, mutations};
 pub use oracle::{
     Cause, Class, Coverage, Covered, Evaluation, Symptom, evaluate, evaluate_all, observe, observe_all,

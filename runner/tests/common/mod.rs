@@ -31,12 +31,17 @@ pub fn runner() -> &'static Runner {
     })
 }
 
+/// A case of `op` answered with `response`: for the OCI operations an image reference,
+/// for the others the fuzzer's typical inputs.
 pub fn case(id: &str, op: Op, response: &str) -> Case {
     Case {
         id: id.into(),
         description: String::new(),
         op,
-        input: Case::image_input("ghcr.io/kubewarden/tests/policy-server:v1.13.0"),
+        input: match op.is_oci() {
+            true => Case::image_input("ghcr.io/kubewarden/tests/policy-server:v1.13.0"),
+            false => kwconform::fuzz::input(op),
+        },
         response: HostResponse::Success(response.as_bytes().to_vec()),
         origin: Origin::Synthetic,
         provenance: None,
