@@ -1,7 +1,8 @@
 //! kwctl session files, exactly as kwctl reads and writes them (docs/kwctl.md):
 //! what `kwctl run --record-host-capabilities-interactions FILE` writes and
-//! `--replay-host-capabilities-interactions FILE` reads. Every OCI exchange of a session
-//! becomes a case, and a case becomes a session.
+//! `--replay-host-capabilities-interactions FILE` reads. Every exchange of an operation
+//! kwconform runs (the OCI fetches, the five `v2/verify` requests, DNS lookups) becomes a
+//! case, and such a case becomes a session.
 //!
 //! The types mirror kwctl's own (`src/callback_handler/proxy.rs`, unchanged since
 //! kwctl 1.6) and the YAML crate is the one kwctl uses since 1.36 (`yaml_serde`, whose
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use yaml_serde::Value;
 
 use crate::case::{
-    Case, CaseError, CaseFile, HostResponse, Op, Origin, Provenance, ResponseSpec, line_column,
+    Case, CaseError, CaseFile, HostResponse, Input, Op, Origin, Provenance, ResponseSpec, line_column,
 };
 
 /// kwctl's `Exchange`: a struct tagged `type`, so it is written `type: Exchange` and
@@ -36,36 +37,114 @@ enum Response {
     Error { message: String },
 }
 
-/// The OCI variants of policy-evaluator's `CallbackRequestType` (externally tagged:
-/// YAML `!OciManifest\nimage: ...`), the `request` string of an exchange.
+/// The variants of policy-evaluator's `CallbackRequestType` (externally tagged: YAML
+/// `!OciManifest\nimage: ...`) for the operations kwconform runs, the `request` string
+/// of an exchange. They record the request as the host decoded it, so a verification's
+/// certificates are bytes; kwctl's maps are `HashMap`s, written here in key order.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[expect(clippy::enum_variant_names, reason = "the names are kwctl's YAML tags")]
 enum Request {
     OciManifestDigest { image: String },
     OciManifest { image: String },
     OciManifestAndConfig { image: String },
+    SigstorePubKeyVerify { image: String, pub_keys: Vec<String>, annotations: Option<Annotations> },
+    SigstoreKeylessVerify { image: String, keyless: Vec<KeylessInfo>, annotations: Option<Annotations> },
+    SigstoreKeylessPrefixVerify { image: String, keyless_prefix: Vec<KeylessPrefixInfo>, annotations: Option<Annotations> },
+    SigstoreGithubActionsVerify { image: String, owner: String, repo: Option<String>, annotations: Option<Annotations> },
+    SigstoreCertificateVerify {
+        image: String,
+        certificate: Vec<u8>,
+        certificate_chain: Option<Vec<Vec<u8>>>,
+        require_rekor_bundle: bool,
+        annotations: Option<Annotations>,
+    },
+    #[serde(rename = "DNSLookupHost")]
+    DnsLookupHost { host: String },
 }
+
+type Annotations = std::collections::BTreeMap<String, String>;
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct KeylessInfo {
+    issuer: String,
+    subject: String,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct KeylessPrefixInfo {
+    issuer: String,
+    url_prefix: String,
+}
+
+/// The recorded request's tag for each operation kwconform runs.
+const TAGS: [(Op, &str); 9] = [
+    (Op::OciManifest, "OciManifest"),
+    (Op::ManifestDigest, "OciManifestDigest"),
+    (Op::OciManifestConfig, "OciManifestAndConfig"),
+    (Op::VerifyPubKeys, "SigstorePubKeyVerify"),
+    (Op::VerifyKeylessExact, "SigstoreKeylessVerify"),
+    (Op::VerifyKeylessPrefix, "SigstoreKeylessPrefixVerify"),
+    (Op::VerifyGithubActions, "SigstoreGithubActionsVerify"),
+    (Op::VerifyCertificate, "SigstoreCertificateVerify"),
+    (Op::DnsLookupHost, "DNSLookupHost"),
+];
 
 impl Request {
-    fn new(op: Op, image: String) -> Option<Request> {
-        match op {
-            Op::OciManifest => Some(Request::OciManifest { image }),
-            Op::ManifestDigest => Some(Request::OciManifestDigest { image }),
-            Op::OciManifestConfig => Some(Request::OciManifestAndConfig { image }),
+    /// The request the host decodes from the Rust SDK's payload for the case's inputs:
+    /// no list is an empty one, certificate text its UTF-8 bytes. `None` for an operation
+    /// kwctl records differently (`is_certificate_trusted`).
+    fn new(case: &Case) -> Option<Request> {
+        let (_, tag) = TAGS.iter().find(|(op, _)| *op == case.op)?;
+        let mut fields = case.input.clone();
+        let list = match case.op {
+            Op::VerifyPubKeys => Some("pub_keys"),
+            Op::VerifyKeylessExact => Some("keyless"),
+            Op::VerifyKeylessPrefix => Some("keyless_prefix"),
             _ => None,
+        };
+        if let Some(list) = list
+            && matches!(fields.get(list), None | Some(serde_json::Value::Null))
+        {
+            fields.insert(list.into(), serde_json::json!([]));
         }
+        let bytes = |v: &serde_json::Value| serde_json::json!(v.as_str().unwrap_or_default().as_bytes());
+        if let Some(certificate) = fields.get_mut("certificate") {
+            *certificate = bytes(certificate);
+        }
+        if let Some(serde_json::Value::Array(chain)) = fields.get_mut("certificate_chain") {
+            chain.iter_mut().for_each(|c| *c = bytes(c));
+        }
+        let tagged = serde_json::json!({ *tag: fields });
+        Some(serde_json::from_value(tagged).expect("a checked input is a request"))
     }
 
-    fn into_parts(self) -> (Op, String) {
-        match self {
-            Request::OciManifest { image } => (Op::OciManifest, image),
-            Request::OciManifestDigest { image } => (Op::ManifestDigest, image),
-            Request::OciManifestAndConfig { image } => (Op::OciManifestConfig, image),
+    /// The operation and the case's inputs; `None` when a recorded certificate is not
+    /// UTF-8 text, which no case input can express.
+    fn into_parts(self) -> Option<(Op, Input)> {
+        let serde_json::Value::Object(tagged) = serde_json::to_value(&self).expect("a request serialises") else {
+            unreachable!("an externally tagged enum is an object")
+        };
+        let (tag, serde_json::Value::Object(mut input)) = tagged.into_iter().next().expect("one tag") else {
+            unreachable!("every variant has named fields")
+        };
+        let text = |v: &serde_json::Value| -> Option<serde_json::Value> {
+            let bytes: Vec<u8> = serde_json::from_value(v.clone()).ok()?;
+            Some(serde_json::Value::String(String::from_utf8(bytes).ok()?))
+        };
+        if let Some(certificate) = input.get_mut("certificate") {
+            *certificate = text(certificate)?;
         }
+        if let Some(serde_json::Value::Array(chain)) = input.get_mut("certificate_chain") {
+            for c in chain.iter_mut() {
+                *c = text(c)?;
+            }
+        }
+        let (op, _) = TAGS.iter().find(|(_, t)| *t == tag).expect("every variant has a tag");
+        Some((*op, input))
     }
 }
 
-/// An exchange of a session that is not an OCI manifest fetch.
+/// An exchange of a session for an operation kwconform does not run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
     /// 0-based position in the session.
@@ -74,7 +153,8 @@ pub struct Skipped {
     pub request: String,
 }
 
-/// Reads a session file: one case per OCI exchange, ids `<op>/kwctl/<session>/<n>`.
+/// Reads a session file: one case per exchange of an operation kwconform runs, ids
+/// `<op>/kwctl/<session>/<n>`.
 /// Every problem is located at the exchange, and inside its request, where it is.
 pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
     let error = |(line, column): (usize, usize), message: String| CaseError {
@@ -119,11 +199,14 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
                 ));
             }
         };
-        if !matches!(tag.as_str(), "!OciManifest" | "!OciManifestDigest" | "!OciManifestAndConfig") {
+        if !TAGS.iter().any(|(_, t)| tag.strip_prefix('!') == Some(*t)) {
             skipped.push(Skipped { index, request: tag });
             continue;
         }
-        let (op, image) = yaml_serde::from_str::<Request>(&request).map_err(in_request)?.into_parts();
+        let Some((op, input)) = yaml_serde::from_str::<Request>(&request).map_err(in_request)?.into_parts() else {
+            skipped.push(Skipped { index, request: tag });
+            continue;
+        };
         let response = match response {
             Response::Success { payload } => ResponseSpec::Text(payload),
             Response::Error { message } => ResponseSpec::HostError(message),
@@ -131,12 +214,13 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
         cases.push(CaseFile {
             id: format!("{}/kwctl/{session}/{index}", op.name()),
             description: format!(
-                "Exchange {index} of the kwctl session {}: {tag} for {image}.",
-                path.display()
+                "Exchange {index} of the kwctl session {}: {tag} {}.",
+                path.display(),
+                serde_json::Value::Object(input.clone())
             ),
             op,
-            image: Some(image),
-            input: None,
+            image: op.is_oci().then(|| input.get("image").and_then(|i| i.as_str()).unwrap_or_default().to_string()),
+            input: (!op.is_oci()).then_some(input),
             response,
             origin: Origin::KwctlSession,
             provenance: Some(Provenance {
@@ -158,8 +242,7 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
 /// A session with the case's one exchange, as kwctl would have recorded it, which
 /// `kwctl run --replay-host-capabilities-interactions` replays against a real policy.
 pub fn export(case: &Case) -> Result<String, ExportError> {
-    let request = Request::new(case.op, case.image().to_string())
-        .ok_or_else(|| ExportError::NotOci { case: case.id.clone(), op: case.op })?;
+    let request = Request::new(case).ok_or_else(|| ExportError::NotRecorded { case: case.id.clone(), op: case.op })?;
     let request = yaml_serde::to_string(&request).expect("a request serialises");
     let response = match &case.response {
         HostResponse::Success(bytes) => Response::Success {
@@ -175,8 +258,8 @@ pub fn export(case: &Case) -> Result<String, ExportError> {
 pub enum ExportError {
     #[error("case {case}: kwctl sessions carry payloads as text, and this response is not UTF-8")]
     NotUtf8 { case: String },
-    #[error("case {case}: kwconform writes kwctl sessions for the OCI manifest operations only, not {op}")]
-    NotOci { case: String, op: Op },
+    #[error("case {case}: kwconform does not write kwctl sessions for {op}")]
+    NotRecorded { case: String, op: Op },
 }
 
 /// Where the exchanges of a session are: the top-level items of its YAML list (lines
