@@ -94,6 +94,9 @@ pub struct GuestSummary {
     pub wapc_host: Option<WapcHostFlavour>,
     pub module_sha256: String,
     pub path: String,
+    /// The operations the guest offers (its `describe`): the ones its SDK release has.
+    #[serde(default)]
+    pub ops: Vec<String>,
 }
 
 /// A guest module under a name (`rust`, `go`, …), ready to run cases.
@@ -201,6 +204,7 @@ impl Guest {
             wapc_host: self.module.wapc_host,
             module_sha256: self.module.sha256.clone(),
             path: self.module.path.display().to_string(),
+            ops: self.info.ops.clone(),
         }
     }
 

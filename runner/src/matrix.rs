@@ -48,8 +48,19 @@ pub struct DriftCase {
     pub paths: Vec<String>,
 }
 
+/// The operations one SDK release's guest offers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Offer {
+    pub sdk: String,
+    pub release: String,
+    pub ops: Vec<String>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Matrix {
+    /// Which release offers which operation; a pair runs only the operations both offer
+    /// (the others are inconclusive, `not-offered`).
+    pub offers: Vec<Offer>,
     pub pairs: Vec<PairResult>,
     pub drift: Vec<Drift>,
 }
@@ -84,9 +95,15 @@ pub fn matrix(
         on_progress(MatrixProgress { done, total, what });
     };
     let mut pairs = Vec::new();
+    let mut offers = Vec::new();
     for r in rust {
         for g in go {
             let runner = runner(&[named("rust", &r.guest), named("go", &g.guest)], module_cache)?;
+            for (guest, release) in runner.guests().iter().zip([r, g]) {
+                if !offers.iter().any(|o: &Offer| o.sdk == guest.name && o.release == release.spec) {
+                    offers.push(Offer { sdk: guest.name.clone(), release: release.spec.clone(), ops: guest.ops.clone() });
+                }
+            }
             let results = runner.run_collect(cases);
             let mut pair = PairResult {
                 rust: r.spec.clone(),
@@ -143,7 +160,7 @@ pub fn matrix(
             step(&format!("{sdk} {} → {}", from.spec, to.spec));
         }
     }
-    Ok(Matrix { pairs, drift })
+    Ok(Matrix { offers, pairs, drift })
 }
 
 fn named(name: &str, guest: &GuestSpec) -> GuestSpec {
@@ -183,6 +200,15 @@ impl Matrix {
                 })
                 .collect();
             let _ = writeln!(md, "| {r} | {} |", cells.join(" | "));
+        }
+        let _ = writeln!(md, "\n### Operations each release offers\n");
+        let releases: Vec<String> = self.offers.iter().map(|o| format!("{} {}", o.sdk, o.release)).collect();
+        let _ = writeln!(md, "| operation | {} |", releases.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(releases.len()));
+        for op in crate::case::Op::ALL {
+            let cells: Vec<&str> =
+                self.offers.iter().map(|o| if o.ops.iter().any(|x| x == op.name()) { "yes" } else { "no" }).collect();
+            let _ = writeln!(md, "| `{op}` | {} |", cells.join(" | "));
         }
         for d in &self.drift {
             let _ = writeln!(

@@ -203,6 +203,7 @@ mod tests {
             wapc_host: None,
             module_sha256: String::new(),
             path: String::new(),
+            ops: Vec::new(),
         }
     }
 
