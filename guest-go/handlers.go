@@ -40,6 +40,33 @@ type inputs struct {
 	CertChain          []certificateInput            `json:"cert_chain"`
 	NotAfter           string                        `json:"not_after"`
 	Host               string                        `json:"host"`
+	User               string                        `json:"user"`
+	Groups             []string                      `json:"groups"`
+	ResourceAttributes *resourceAttributesInput      `json:"resource_attributes"`
+	DisableCache       bool                          `json:"disable_cache"`
+}
+
+type resourceAttributesInput struct {
+	Namespace string `json:"namespace"`
+	Verb      string `json:"verb"`
+	Group     string `json:"group"`
+	Resource  string `json:"resource"`
+}
+
+// resourceAttributes are the inputs' resource attributes, empty when there are none.
+func (in inputs) resourceAttributes() resourceAttributesInput {
+	if in.ResourceAttributes == nil {
+		return resourceAttributesInput{}
+	}
+	return *in.ResourceAttributes
+}
+
+// accessView projects a SubjectAccessReviewStatus (the same four fields in every
+// release).
+func accessView(allowed, denied bool, reason, evaluationError string) result {
+	return result{Outcome: "ok", View: map[string]any{
+		"allowed": allowed, "denied": denied, "reason": reason, "evaluationError": evaluationError,
+	}}
 }
 
 type certificateInput struct {
@@ -132,6 +159,7 @@ var handlers = map[string]func(*capabilities.Host, inputs) result{
 		}
 		return result{Outcome: "ok", View: map[string]any{"ips": ips}}
 	},
+	"can_i": canI,
 }
 
 // serve runs one request line: a request that is not an inputs object is a
@@ -214,6 +242,6 @@ func ops() []string {
 	return []string{
 		"oci_manifest", "manifest_digest", "oci_manifest_config",
 		"verify_pub_keys", "verify_keyless_exact", "verify_keyless_prefix", "verify_github_actions", "verify_certificate",
-		"is_certificate_trusted", "dns_lookup_host",
+		"is_certificate_trusted", "dns_lookup_host", "can_i",
 	}
 }

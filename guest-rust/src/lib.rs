@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 use kubewarden_policy_sdk::host_capabilities::crypto::{self, BoolWithReason, Certificate, CertificateEncoding};
 use kubewarden_policy_sdk::host_capabilities::verification::{self, KeylessInfo, KeylessPrefixInfo, VerificationResponse};
+use kubewarden_policy_sdk::host_capabilities::kubernetes::{
+    self, CanIRequest, ResourceAttributes, SubjectAccessReview,
+};
 use kubewarden_policy_sdk::host_capabilities::{net, oci};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -39,6 +42,7 @@ const OPERATIONS: &[(&str, fn(&[u8]) -> CallResult)] = &[
     ("verify_certificate", verify_certificate),
     ("is_certificate_trusted", is_certificate_trusted),
     ("dns_lookup_host", dns_lookup_host),
+    ("can_i", can_i),
 ];
 
 fn describe(_: &[u8]) -> CallResult {
@@ -166,6 +170,42 @@ fn dns_lookup_host(request: &[u8]) -> CallResult {
     let i = Inputs::parse(request)?;
     answer(match net::lookup_host(&i.get::<String>("host")?) {
         Ok(r) => ok(None, json!({ "ips": r.ips })),
+        Err(e) => sdk_error(e),
+    })
+}
+
+fn can_i(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let attributes = Inputs(i.get("resource_attributes")?);
+    let request = CanIRequest {
+        subject_access_review: SubjectAccessReview {
+            groups: i.get("groups")?,
+            resource_attributes: ResourceAttributes {
+                group: attributes.get("group")?,
+                name: attributes.get("name")?,
+                namespace: attributes.get("namespace")?,
+                resource: attributes.get("resource")?,
+                subresource: attributes.get("subresource")?,
+                verb: attributes.get("verb")?,
+                version: attributes.get("version")?,
+            },
+            user: i.get("user")?,
+        },
+        disable_cache: i.get("disable_cache")?,
+    };
+    // k8s-openapi's SubjectAccessReviewStatus: `None` members are absent.
+    answer(match kubernetes::can_i(request) {
+        Ok(s) => {
+            let mut view = serde_json::Map::new();
+            view.insert("allowed".into(), json!(s.allowed));
+            let optional = [
+                ("denied", s.denied.map(Value::from)),
+                ("reason", s.reason.map(Value::from)),
+                ("evaluationError", s.evaluation_error.map(Value::from)),
+            ];
+            view.extend(optional.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))));
+            ok(None, Value::Object(view))
+        }
         Err(e) => sdk_error(e),
     })
 }

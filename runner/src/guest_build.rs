@@ -320,7 +320,7 @@ impl Project {
             format!(
                 "[package]\nname = \"kwconform-guest-rust\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
                  [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
-                 kubewarden-policy-sdk = {{ {sdk_dep}, default-features = false }}\n\
+                 kubewarden-policy-sdk = {{ {sdk_dep}, default-features = false, features = [\"cluster-context\"] }}\n\
                  wapc-guest = \"1\"\nserde = \"1\"\nserde_json = \"1\"\nbase64 = \"0.22\"\n{oci_spec}\n\
                  [workspace]\n\n[profile.release]\nopt-level = \"s\"\nlto = true\n"
             )
@@ -336,8 +336,12 @@ impl Project {
         let lock = std::fs::read_to_string(copy.join("Cargo.lock"))
             .map_err(|e| BuildError::Sources { dir: copy.clone(), source: e })?;
         let oci_spec = locked_version(&lock, "oci-spec").unwrap_or_else(|| "0.10".into());
+        // The guest names oci-spec's types, and k8s-openapi needs a Kubernetes version picked:
+        // both pinned to the releases this SDK resolves to.
+        let k8s_openapi = locked_version(&lock, "k8s-openapi").unwrap_or_else(|| "0.28".into());
         write(manifest(&format!(
-            "oci-spec = {{ version = \"={oci_spec}\", default-features = false, features = [\"image\"] }}"
+            "oci-spec = {{ version = \"={oci_spec}\", default-features = false, features = [\"image\"] }}\n\
+             k8s-openapi = {{ version = \"={k8s_openapi}\", default-features = false, features = [\"v1_33\"] }}"
         )))?;
         let _ = writeln!(log, "kwconform: building the rust guest against {sdk:?} (oci-spec {oci_spec})");
         run(Command::new(&cargo).current_dir(&copy).envs(provenance).args([
@@ -368,8 +372,9 @@ impl Project {
         const MODULE: &str = "github.com/kubewarden/policy-sdk-go";
         // A checkout replaces the module; its version is its nearest git tag, or else the
         // version the guest's go.mod requires.
-        let (edits, ldflags) = match sdk {
-            SdkSpec::Release(v) => (vec![format!("-require={MODULE}@{v}")], String::new()),
+        // The SDK's version decides which can_i request the guest builds (below).
+        let (edits, ldflags, version) = match sdk {
+            SdkSpec::Release(v) => (vec![format!("-require={MODULE}@{v}")], String::new(), Some(v.clone())),
             SdkSpec::Checkout(dir) => {
                 let checkout = Checkout::read(dir)?;
                 let mut edits = vec![format!("-replace={MODULE}={}", checkout.path.display())];
@@ -380,15 +385,21 @@ impl Project {
                 if let Some(describe) = &checkout.git_describe {
                     ldflags.push_str(&format!(" -X main.sdkGitDescribe={describe}"));
                 }
-                (edits, ldflags)
+                (edits, ldflags, checkout.git_tag)
             }
         };
         let _ = writeln!(log, "kwconform: building the go guest against {sdk:?}");
         run(Command::new("go").current_dir(&copy).args(["mod", "edit"]).args(&edits))?;
         run(Command::new("go").current_dir(&copy).args(["mod", "tidy"]))?;
+        // Releases before v0.13 take a different can_i request (guest-go/can_i_v0_12.go).
+        let before_v0_13 = version
+            .and_then(|v| crate::guest::semver_of(&v))
+            .is_some_and(|v| v < semver::Version::new(0, 13, 0));
+        let tags = if before_v0_13 { "-tags=sdk_before_v0_13" } else { "-tags=" };
         run(Command::new("go").current_dir(&copy).env("GOOS", "wasip1").env("GOARCH", "wasm").args([
             "build",
             "-trimpath",
+            tags,
             &format!("-ldflags={ldflags}"),
             "-o",
             "guest-go.wasm",

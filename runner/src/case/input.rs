@@ -124,6 +124,35 @@ struct DnsLookupHost {
     host: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ResourceAttributes {
+    #[serde(default)]
+    namespace: Option<String>,
+    verb: String,
+    #[serde(default)]
+    group: Option<String>,
+    resource: String,
+    #[serde(default)]
+    subresource: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CanI {
+    user: String,
+    #[serde(default)]
+    groups: List<String>,
+    resource_attributes: ResourceAttributes,
+    disable_cache: bool,
+}
+
 /// Whether `input` is a valid input of `op`; the error says what is wrong.
 pub fn check(op: Op, input: &Map<String, Value>) -> Result<(), String> {
     fn parses<T: DeserializeOwned>(input: &Map<String, Value>) -> Result<(), String> {
@@ -138,5 +167,6 @@ pub fn check(op: Op, input: &Map<String, Value>) -> Result<(), String> {
         Op::VerifyCertificate => parses::<VerifyCertificate>(input),
         Op::IsCertificateTrusted => parses::<IsCertificateTrusted>(input),
         Op::DnsLookupHost => parses::<DnsLookupHost>(input),
+        Op::CanI => parses::<CanI>(input),
     }
 }

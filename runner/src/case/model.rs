@@ -24,10 +24,11 @@ pub enum Op {
     VerifyCertificate,
     IsCertificateTrusted,
     DnsLookupHost,
+    CanI,
 }
 
 impl Op {
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 11] = [
         Op::OciManifest,
         Op::ManifestDigest,
         Op::OciManifestConfig,
@@ -38,6 +39,7 @@ impl Op {
         Op::VerifyCertificate,
         Op::IsCertificateTrusted,
         Op::DnsLookupHost,
+        Op::CanI,
     ];
 
     /// The operations on an image reference alone: a case gives them `image`, not `input`.
@@ -56,6 +58,7 @@ impl Op {
             Op::VerifyCertificate => "verify_certificate",
             Op::IsCertificateTrusted => "is_certificate_trusted",
             Op::DnsLookupHost => "dns_lookup_host",
+            Op::CanI => "can_i",
         }
     }
 
@@ -72,6 +75,7 @@ impl Op {
             | Op::VerifyCertificate => ("oci", "v2/verify"),
             Op::IsCertificateTrusted => ("crypto", "v1/is_certificate_trusted"),
             Op::DnsLookupHost => ("net", "v1/dns_lookup_host"),
+            Op::CanI => ("kubernetes", "can_i"),
         }
     }
 

@@ -231,6 +231,16 @@ static CERTIFICATE_VERIFICATION_RESPONSE: GoStruct = GoStruct {
 static LOOKUP_HOST: GoStruct =
     GoStruct { name: "net.LookupHost ([]string)", members: &[("ips", "(return value)", SdkType::Slice(&STRING))] };
 
+static SUBJECT_ACCESS_REVIEW_STATUS: GoStruct = GoStruct {
+    name: "kubernetes.SubjectAccessReviewStatus",
+    members: &[
+        ("allowed", "Allowed", SdkType::Bool),
+        ("denied", "Denied", SdkType::Bool),
+        ("reason", "Reason", SdkType::String),
+        ("evaluationError", "EvaluationError", SdkType::String),
+    ],
+};
+
 static IMAGE_ROOT: SdkType = SdkType::Struct(&MANIFEST);
 static INDEX_ROOT: SdkType = SdkType::Struct(&INDEX);
 static DIGEST_ROOT: SdkType = SdkType::Struct(&DIGEST_RESPONSE);
@@ -238,6 +248,7 @@ static MANIFEST_AND_CONFIG_ROOT: SdkType = SdkType::Struct(&MANIFEST_AND_CONFIG)
 static VERIFICATION_ROOT: SdkType = SdkType::Struct(&VERIFICATION_RESPONSE);
 static CERTIFICATE_VERIFICATION_ROOT: SdkType = SdkType::Struct(&CERTIFICATE_VERIFICATION_RESPONSE);
 static LOOKUP_HOST_ROOT: SdkType = SdkType::Struct(&LOOKUP_HOST);
+static SUBJECT_ACCESS_REVIEW_ROOT: SdkType = SdkType::Struct(&SUBJECT_ACCESS_REVIEW_STATUS);
 
 /// How `sdk`'s types hold the view of an `op` result of `kind`; `None` when the SDK's
 /// types can tell absent from every value (the Rust SDK) or are not known.
@@ -260,6 +271,7 @@ pub fn view_type(sdk: &str, op: Op, kind: Option<&str>) -> Option<&'static SdkTy
         ) => Some(&VERIFICATION_ROOT),
         (Op::IsCertificateTrusted, _) => Some(&CERTIFICATE_VERIFICATION_ROOT),
         (Op::DnsLookupHost, _) => Some(&LOOKUP_HOST_ROOT),
+        (Op::CanI, _) => Some(&SUBJECT_ACCESS_REVIEW_ROOT),
         _ => None,
     }
 }
@@ -284,6 +296,7 @@ pub fn markdown_table() -> String {
         &VERIFICATION_RESPONSE,
         &CERTIFICATE_VERIFICATION_RESPONSE,
         &LOOKUP_HOST,
+        &SUBJECT_ACCESS_REVIEW_STATUS,
     ] {
         let list = |can_be_absent: bool| {
             s.members

@@ -68,6 +68,22 @@ pub fn document(op: Op) -> BoxedStrategy<Doc> {
             .prop_map(|(trusted, reason)| Doc::object([("trusted", Doc::Bool(trusted)), ("reason", reason)]))
             .boxed(),
         Op::DnsLookupHost => vec(text(&IPS), 0..4).prop_map(|ips| Doc::object([("ips", Doc::Array(ips))])).boxed(),
+        // Kubernetes' SubjectAccessReviewStatus: `allowed` required, the rest optional.
+        Op::CanI => (
+            any::<bool>(),
+            option::of(any::<bool>().prop_map(Doc::Bool)),
+            option::of(text(&REASONS)),
+            option::of(text(&REASONS)),
+        )
+            .prop_map(|(allowed, denied, reason, error)| {
+                members(vec![
+                    ("allowed", Some(Doc::Bool(allowed))),
+                    ("denied", denied),
+                    ("reason", reason),
+                    ("evaluationError", error),
+                ])
+            })
+            .boxed(),
     }
 }
 
@@ -90,6 +106,11 @@ pub fn input(op: Op) -> Input {
         Op::VerifyCertificate => json!({"image": IMAGE, "certificate": PUB_KEY, "require_rekor_bundle": true}),
         Op::IsCertificateTrusted => json!({"cert": {"encoding": "Pem", "data": PUB_KEY}}),
         Op::DnsLookupHost => json!({"host": "example.com"}),
+        Op::CanI => json!({
+            "user": "system:serviceaccount:kubewarden:policy-server",
+            "resource_attributes": {"namespace": "default", "verb": "create", "group": "apps", "resource": "deployments"},
+            "disable_cache": false
+        }),
     };
     match value {
         serde_json::Value::Object(input) => input,
@@ -348,6 +369,7 @@ mod tests {
                     Op::OciManifestConfig => assert!(value["config"]["rootfs"]["diff_ids"].is_array()),
                     Op::DnsLookupHost => assert!(value["ips"].is_array()),
                     Op::IsCertificateTrusted => assert!(value["trusted"].is_boolean()),
+                    Op::CanI => assert!(value["allowed"].is_boolean()),
                     _ => assert!(value["is_trusted"].is_boolean()),
                 }
             }
