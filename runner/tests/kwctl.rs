@@ -196,7 +196,7 @@ fn exported_sessions_are_byte_for_byte_what_kwctl_writes_for_every_case() {
         let session = match kwctl::export(case) {
             Ok(session) => session,
             Err(kwctl::ExportError::NotRecorded { .. }) => {
-                assert_eq!(case.op, Op::IsCertificateTrusted);
+                assert!(matches!(case.op, Op::IsCertificateTrusted | Op::CanI), "{}", case.id);
                 not_recorded += 1;
                 continue;
             }
