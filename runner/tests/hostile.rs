@@ -15,7 +15,11 @@ use kwconform::guest::{GuestSpec, Outcome};
 use kwconform::host::{EngineFailure, GuestModule, HostEngine, HostScript, Limit, Limits};
 use kwconform::run::{CaseResult, Runner, RunnerError};
 
-const DESCRIBE: &str = r#"{"protocol":1,"sdk":"example.com/hostile","sdk_version":"1.0.0","ops":["oci_manifest","manifest_digest","oci_manifest_config","verify_pub_keys","verify_keyless_exact","verify_keyless_prefix","verify_github_actions","verify_certificate","is_certificate_trusted","dns_lookup_host"]}"#;
+/// A describe answer offering every operation the runner knows, so every case is called.
+static DESCRIBE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let ops: Vec<String> = kwconform::case::Op::ALL.iter().map(|op| format!("\"{op}\"")).collect();
+    format!(r#"{{"protocol":1,"sdk":"example.com/hostile","sdk_version":"1.0.0","ops":[{}]}}"#, ops.join(","))
+});
 const RESULT: &str = r#"{"outcome":"error","error":"hostile guest"}"#;
 
 /// WAT string data: every byte but printable ASCII as a `\hh` escape.
@@ -90,7 +94,7 @@ fn wasi_cli(body: &str) -> String {
     (if (i32.eq (call $read) (i32.const 3))
       (then (call $write (i32.const 1) (i32.const 1024) (i32.const {describe_len})) (return)))
     {body}))"#,
-        describe = data(DESCRIBE),
+        describe = data(&DESCRIBE),
         describe_len = DESCRIBE.len() + 1,
         result = data(RESULT),
         result_len = RESULT.len() + 1,
@@ -177,41 +181,41 @@ fn assert_answers(name: &str, wat: &str) {
 
 #[test]
 fn an_endless_loop_is_stopped_by_the_deadline() {
-    assert_limit("loop", &wapc(DESCRIBE, "(loop $l (br $l)) (i32.const 0)"), Limit::Timeout);
+    assert_limit("loop", &wapc(&DESCRIBE, "(loop $l (br $l)) (i32.const 0)"), Limit::Timeout);
 }
 
 #[test]
 fn a_memory_bomb_hits_the_memory_cap() {
     let body = "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 256)) (i32.const -1)))) (i32.const 0)";
-    assert_limit("memory-bomb", &wapc(DESCRIBE, body), Limit::Memory);
+    assert_limit("memory-bomb", &wapc(&DESCRIBE, body), Limit::Memory);
 }
 
 #[test]
 fn a_table_bomb_hits_the_table_cap() {
     let body = "(drop (table.grow $table (ref.null func) (i32.const 0x7fffffff))) (i32.const 0)";
-    assert_limit("table-bomb", &wapc(DESCRIBE, body), Limit::Table);
+    assert_limit("table-bomb", &wapc(&DESCRIBE, body), Limit::Table);
 }
 
 #[test]
 fn a_trap_and_a_stack_overflow_are_crashes() {
-    assert_crash("trap", &wapc(DESCRIBE, "unreachable"), "trap");
-    assert_crash("stack-overflow", &wapc(DESCRIBE, "(call $recurse) (i32.const 0)"), "trap");
+    assert_crash("trap", &wapc(&DESCRIBE, "unreachable"), "trap");
+    assert_crash("stack-overflow", &wapc(&DESCRIBE, "(call $recurse) (i32.const 0)"), "trap");
 }
 
 #[test]
 fn bad_pointers_are_traps_of_that_case() {
     let body = "(drop (call $host_call (i32.const 0xfffffff0) (i32.const 64) (i32.const 0) (i32.const 0) \
                 (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))) (i32.const 1)";
-    assert_crash("bad-pointer", &wapc(DESCRIBE, body), "trap");
+    assert_crash("bad-pointer", &wapc(&DESCRIBE, body), "trap");
 }
 
 #[test]
 fn console_floods_hit_the_console_cap() {
     let body = "(loop $l (call $console_log (i32.const 0) (i32.const 65536)) (br $l)) (i32.const 0)";
-    assert_limit("console-loop", &wapc(DESCRIBE, body), Limit::Console);
+    assert_limit("console-loop", &wapc(&DESCRIBE, body), Limit::Console);
     // One 64 MiB message is refused before anything is copied.
     let body = "(call $console_log (i32.const 0) (i32.const 0x4000000)) (i32.const 0)";
-    assert_limit("console-64mib", &wapc(DESCRIBE, body), Limit::Console);
+    assert_limit("console-64mib", &wapc(&DESCRIBE, body), Limit::Console);
 }
 
 #[test]
@@ -223,15 +227,15 @@ fn host_call_floods_hit_their_caps() {
         )
     };
     let many = format!("(loop $l (drop {}) (br $l)) (i32.const 0)", call("2"));
-    assert_limit("host-call-loop", &wapc(DESCRIBE, &many), Limit::HostCalls);
+    assert_limit("host-call-loop", &wapc(&DESCRIBE, &many), Limit::HostCalls);
     let huge = format!("(drop {}) (i32.const 0)", call("0x4000000"));
-    assert_limit("host-call-64mib", &wapc(DESCRIBE, &huge), Limit::HostCallBytes);
+    assert_limit("host-call-64mib", &wapc(&DESCRIBE, &huge), Limit::HostCallBytes);
 }
 
 #[test]
 fn oversized_answers_hit_the_result_cap() {
     let body = "(call $guest_response (i32.const 0) (i32.const 0x4000000)) (i32.const 1)";
-    assert_limit("result-64mib", &wapc(DESCRIBE, body), Limit::Result);
+    assert_limit("result-64mib", &wapc(&DESCRIBE, body), Limit::Result);
     let flood = "(loop $l (call $write (i32.const 1) (i32.const 0) (i32.const 65536)) (br $l))";
     assert_limit("stdout-flood", &wasi_cli(flood), Limit::Result);
 }
@@ -245,10 +249,10 @@ fn a_stderr_flood_hits_the_stderr_cap() {
 #[test]
 fn a_sleep_returns_at_once_and_a_sleeping_loop_meets_the_deadline() {
     // An hour's sleep, then an answer: well within the 300 ms deadline.
-    assert_answers("sleep", &wapc(DESCRIBE, "(call $sleep_an_hour) (call $answer)"));
+    assert_answers("sleep", &wapc(&DESCRIBE, "(call $sleep_an_hour) (call $answer)"));
     assert_limit(
         "sleep-loop",
-        &wapc(DESCRIBE, "(loop $l (call $sleep_an_hour) (br $l)) (i32.const 0)"),
+        &wapc(&DESCRIBE, "(loop $l (call $sleep_an_hour) (br $l)) (i32.const 0)"),
         Limit::Timeout,
     );
 }
@@ -264,11 +268,11 @@ fn exits_are_told_apart() {
     // proc_exit(0) inside a waPC call: the answer given stands; without one, a protocol error.
     assert_answers(
         "exit-0-answered",
-        &wapc(DESCRIBE, "(drop (call $answer)) (call $proc_exit (i32.const 0)) (i32.const 1)"),
+        &wapc(&DESCRIBE, "(drop (call $answer)) (call $proc_exit (i32.const 0)) (i32.const 1)"),
     );
     assert_crash(
         "exit-0-silent",
-        &wapc(DESCRIBE, "(call $proc_exit (i32.const 0)) (i32.const 1)"),
+        &wapc(&DESCRIBE, "(call $proc_exit (i32.const 0)) (i32.const 1)"),
         "protocol",
     );
 }
@@ -378,7 +382,7 @@ fn an_interrupted_run_writes_a_partial_report() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let looping = module(&dir, "loop", &wapc(DESCRIBE, "(loop $l (br $l)) (i32.const 0)"));
+    let looping = module(&dir, "loop", &wapc(&DESCRIBE, "(loop $l (br $l)) (i32.const 0)"));
     let cases = dir.path().join("cases");
     std::fs::create_dir(&cases).unwrap();
     for i in 0..30 {
@@ -449,7 +453,7 @@ fn a_run_flooding_every_cap_stays_under_500_mb() {
       (loop $l (drop (call $fd_write (i32.const 2) (i32.const 32) (i32.const 1) (i32.const 40))) (br $l))))
     (loop $l (br $l))
     (i32.const 0)"#;
-    let wat = wapc(DESCRIBE, flood).replace(
+    let wat = wapc(&DESCRIBE, flood).replace(
         r#"(import "wasi_snapshot_preview1" "proc_exit""#,
         r#"(import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit""#,
