@@ -42,7 +42,6 @@ enum Response {
 /// of an exchange. They record the request as the host decoded it, so a verification's
 /// certificates are bytes; kwctl's maps are `HashMap`s, written here in key order.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[expect(clippy::enum_variant_names, reason = "the names are kwctl's YAML tags")]
 enum Request {
     OciManifestDigest { image: String },
     OciManifest { image: String },

@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use kwconform::case::{self, Op};
-use kwconform::fuzz::{Budget, Covered, Evaluation, FuzzOptions, evaluate, fuzz};
+use kwconform::fuzz::{Budget, Covered, Evaluation, FuzzOptions, evaluate, fuzz, fuzz_requests};
 
 #[test]
 fn a_fixed_seed_finds_causes_shrinks_and_saves_them() {
@@ -196,4 +196,46 @@ fn coverage_feedback_on_the_real_guests_keeps_and_derives_inputs_deterministical
     };
     assert_eq!(classes(&again), classes(&first));
     assert_eq!(again.coverage.as_ref().unwrap().kept, feedback.kept);
+}
+
+#[test]
+fn request_fuzzing_finds_a_list_go_sends_as_null_and_shrinks_it_to_an_absent_input() {
+    let out = tempfile::tempdir().unwrap();
+    let runner = common::runner();
+    let campaign = |out: &std::path::Path, known: &Covered| {
+        let options = FuzzOptions {
+            ops: vec![Op::VerifyPubKeys, Op::DnsLookupHost],
+            budget: Budget::Inputs(200),
+            seed: 1,
+            out: out.to_path_buf(),
+            command: "cargo test --test fuzz".into(),
+            max_shrink_steps: 300,
+        };
+        fuzz_requests(runner, &options, known, &AtomicBool::new(false), |_| {}).unwrap()
+    };
+    let summary = campaign(out.path(), &Covered::default());
+    assert!(summary.inputs >= 200);
+    let finding = summary
+        .findings
+        .iter()
+        .find(|f| f.op == Op::VerifyPubKeys && f.symptom == "go error, rust ok at /calls/*/request, /outcome")
+        .unwrap_or_else(|| panic!("{:#?}", summary.findings));
+
+    // Shrunk to the image alone: an absent key list is an empty list to both guests, a
+    // nil slice in Go, which encoding/json sends as null and the host's Vec refuses.
+    let replayed = case::load_case_file(finding.path.as_ref().expect("saved")).unwrap();
+    assert_eq!(replayed.id, *finding.case.as_ref().unwrap());
+    assert_eq!(replayed.input.keys().collect::<Vec<_>>(), ["image"]);
+    let result = runner.run_case(&replayed);
+    assert_eq!(common::verdict_and_paths(&result).1, ["/calls/0/request", "/outcome"]);
+
+    // Symptoms saved once are counted, not saved, by the next campaign.
+    let mut known = Covered::default();
+    for f in &summary.findings {
+        known.add_id(f.id.clone());
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let second = campaign(fresh.path(), &known);
+    assert!(second.findings.iter().all(|f| f.known && f.case.is_none()), "{:#?}", second.findings);
+    assert_eq!(std::fs::read_dir(fresh.path()).unwrap().count(), 0);
 }

@@ -10,6 +10,7 @@ mod doc;
 mod generate;
 mod mutate;
 mod oracle;
+mod requests;
 mod save;
 
 pub use campaign::{Budget, ClassRecord, FeedbackStats, FuzzEvent, FuzzOptions, FuzzSummary, fuzz};
@@ -20,4 +21,5 @@ pub use mutate::{Applied, EscapeForm, Kind, Mutation, NumberForm, apply, mutatio
 pub use oracle::{
     Cause, Class, Coverage, Covered, Evaluation, Symptom, evaluate, evaluate_all, observe, observe_all,
 };
+pub use requests::{RequestFinding, RequestSummary, fuzz_requests};
 pub use save::{CAUSE_TAG, CLASS_TAG, case_name, save};

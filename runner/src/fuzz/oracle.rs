@@ -134,6 +134,11 @@ impl Covered {
     pub fn covers(&self, class: &Class) -> bool {
         self.ids.contains(&class.id())
     }
+
+    /// Whether a class id (a response class's, or a request symptom's) is covered.
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
 }
 
 /// `line 1 column 245` → `line # column #`.

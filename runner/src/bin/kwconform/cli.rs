@@ -96,7 +96,7 @@ enum Command {
 
 #[derive(Args)]
 pub struct FuzzArgs {
-    /// Fuzz only this operation (repeatable) [default: all three].
+    /// Fuzz only this operation (repeatable) [default: every operation].
     #[arg(long = "op", value_parser = parse_op)]
     pub ops: Vec<Op>,
     /// How long to fuzz, e.g. `30s`, `10m`.
@@ -132,6 +132,9 @@ pub struct FuzzArgs {
     /// Run the guests as they are, without coverage feedback (docs/fuzzing.md).
     #[arg(long)]
     pub no_coverage: bool,
+    /// Fuzz what the SDKs send (the operations' inputs) instead of what the host answers.
+    #[arg(long, conflicts_with = "no_coverage")]
+    pub requests: bool,
 }
 
 /// Which SDKs the guests are built against.

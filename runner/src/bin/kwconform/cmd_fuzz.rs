@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use kwconform::case::{self, Op};
 use kwconform::exit_codes;
 use kwconform::fuzz::{
-    Budget, ClassRecord, Covered, DECODING_CODE, FuzzEvent, FuzzOptions, FuzzSummary, instrument,
+    Budget, ClassRecord, Covered, DECODING_CODE, FuzzEvent, FuzzOptions, FuzzSummary, RequestSummary, instrument,
 };
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
@@ -31,23 +31,42 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
         }
         fresh => fresh,
     };
-    // The campaign runs instrumented copies of the guests (coverage feedback); the saved
-    // cases are reported with the guests themselves.
-    let fuzzed = if args.no_coverage { specs.clone() } else { instrumented(project, &specs)? };
-    let runner = Runner::new(engine, &fuzzed, |_| {})?.with_execution(execution);
     let budget = match (args.time, args.iterations) {
         (Some(time), _) => Budget::Time(time),
         (None, n) => Budget::Inputs(n.unwrap_or(1000)),
     };
+    let ops = if args.ops.is_empty() { Op::ALL.to_vec() } else { args.ops };
+    let stop = crate::cmd_run::interruptible()?;
     let options = FuzzOptions {
-        ops: if args.ops.is_empty() { Op::ALL.to_vec() } else { args.ops },
+        ops,
         budget,
         seed: args.seed,
         out,
         command,
         max_shrink_steps: args.max_shrink_steps,
     };
-    let stop = crate::cmd_run::interruptible()?;
+    if args.requests {
+        let runner = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
+        let bar = progress_bar(budget);
+        let summary = kwconform::fuzz::fuzz_requests(&runner, &options, &known, &stop, |finding| {
+            bar.println(format!(
+                "new: {} {} ({}) → {}",
+                finding.op,
+                finding.id,
+                finding.symptom,
+                finding.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            ))
+        })?;
+        bar.finish_and_clear();
+        print_request_summary(&summary);
+        let saved: Vec<PathBuf> = summary.findings.iter().filter_map(|f| f.path.clone()).collect();
+        write_summary(project, &specs, execution, &report_dir, "fuzz-requests-summary.json", &summary, &saved)?;
+        return Ok(if saved.is_empty() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED });
+    }
+    // The campaign runs instrumented copies of the guests (coverage feedback); the saved
+    // cases are reported with the guests themselves.
+    let fuzzed = if args.no_coverage { specs.clone() } else { instrumented(project, &specs)? };
+    let runner = Runner::new(engine, &fuzzed, |_| {})?.with_execution(execution);
     let bar = progress_bar(budget);
     let summary = kwconform::fuzz::fuzz(&runner, &options, &known, &stop, |event| match event {
         FuzzEvent::Progress { inputs, executions, inconclusive, new_classes, elapsed } => {
@@ -70,24 +89,37 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     })?;
     bar.finish_and_clear();
     print_fuzz_summary(&summary);
-    let mut json = serde_json::to_vec_pretty(&summary)?;
-    json.push(b'\n');
-    kwconform::fs::write_atomically(&report_dir.join("fuzz-summary.json"), &json)?;
-    // The cases this campaign saved, run and reported like any run.
     let saved: Vec<PathBuf> = summary.classes.iter().filter_map(|c| c.path.clone()).collect();
+    write_summary(project, &specs, execution, &report_dir, "fuzz-summary.json", &summary, &saved)?;
+    Ok(if saved.is_empty() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+}
+
+/// Writes a campaign's summary as `name` into the report folder, then runs the cases it
+/// saved with the guests themselves and reports them like any run.
+fn write_summary(
+    project: &Project,
+    specs: &[GuestSpec],
+    execution: Execution,
+    report_dir: &Path,
+    name: &str,
+    summary: &impl serde::Serialize,
+    saved: &[PathBuf],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut json = serde_json::to_vec_pretty(summary)?;
+    json.push(b'\n');
+    kwconform::fs::write_atomically(&report_dir.join(name), &json)?;
     if !saved.is_empty() {
-        let cases = case::load_cases(&saved)?;
+        let cases = case::load_cases(saved)?;
         let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
-        let plain = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
-        report::write_report(&Report::from_results(&plain.run_collect(&cases)), &report_dir)?;
+        let plain = Runner::new(engine, specs, |_| {})?.with_execution(execution);
+        report::write_report(&Report::from_results(&plain.run_collect(&cases)), report_dir)?;
     }
     println!(
         "summary: {}{}",
-        report_dir.join("fuzz-summary.json").display(),
+        report_dir.join(name).display(),
         if saved.is_empty() { "" } else { " (and the reports of the saved cases)" }
     );
-    let new = summary.classes.iter().filter(|c| c.case.is_some()).count();
-    Ok(if new == 0 { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+    Ok(())
 }
 
 /// Each guest with its decoding code instrumented for coverage (fuzz/coverage.rs),
@@ -219,4 +251,29 @@ fn print_fuzz_summary(summary: &FuzzSummary) {
         summary.executions_per_second,
         if summary.stopped_early { " (stopped early; everything found so far is saved)" } else { "" }
     );
+}
+
+fn print_request_summary(summary: &RequestSummary) {
+    println!("{:<18}{:<24}{:>7}  {:<7}symptom", "finding", "op", "hits", "status");
+    for f in &summary.findings {
+        let status = match (&f.case, f.known) {
+            (Some(_), _) => "new",
+            (None, true) => "known",
+            (None, false) => "seen",
+        };
+        println!("{:<18}{:<24}{:>7}  {:<7}{}", f.id, f.op.name(), f.hits, status, f.symptom);
+        if let (Some(case), Some(path)) = (&f.case, &f.path) {
+            println!("{:<18}replay: cargo run -- run --cases {} --only '{case}'", "", path.display());
+        }
+    }
+    println!(
+        "{} inputs ({} not valid inputs of their operation, skipped), {} symptoms, {} new, saved",
+        summary.inputs,
+        summary.invalid,
+        summary.findings.len(),
+        summary.findings.iter().filter(|f| f.case.is_some()).count()
+    );
+    if summary.batch_unstable > 0 {
+        println!("{} finding(s) a fresh run did not show again: not saved", summary.batch_unstable);
+    }
 }
