@@ -92,7 +92,7 @@ impl BugReport<'_> {
         );
         for d in &r.diffs {
             let cells: Vec<String> =
-                names.iter().map(|g| d.values.get(&g.name).map_or("—".into(), cell)).collect();
+                names.iter().map(|g| d.value(&g.name).map_or("—".into(), cell)).collect();
             let _ = writeln!(md, "| `{}` | {} |", d.path, cells.join(" | "));
         }
         md.push('\n');
@@ -185,7 +185,7 @@ fn consequences(r: &ResultEntry, guests: &[&GuestSummary]) -> Vec<String> {
     for d in r.diffs.iter().filter(|d| d.path.starts_with("/view/") || d.path == "/kind") {
         let values: Vec<String> = guests
             .iter()
-            .filter_map(|g| d.values.get(&g.name).map(|v| format!("{} with {}", plain(v), label(g))))
+            .filter_map(|g| d.value(&g.name).map(|v| format!("{} with {}", plain(v), label(g))))
             .collect();
         let field = if d.path == "/kind" {
             "whether the answer is an image or an index".to_string()
@@ -247,17 +247,17 @@ fn differences(r: &ResultEntry) -> String {
 }
 
 /// A value in a table cell: absent, or compact JSON in code.
-fn cell(v: &Value) -> String {
+fn cell(v: Option<&Value>) -> String {
     match v {
-        Value::Null => "absent".into(),
-        v => format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('|', "\\|").replace('`', "'")),
+        None => "absent".into(),
+        Some(v) => format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('|', "\\|").replace('`', "'")),
     }
 }
 
-fn plain(v: &Value) -> String {
+fn plain(v: Option<&Value>) -> String {
     match v {
-        Value::Null => "nothing (absent)".into(),
-        v => format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('`', "'")),
+        None => "nothing (absent)".into(),
+        Some(v) => format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('`', "'")),
     }
 }
 

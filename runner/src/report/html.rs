@@ -184,7 +184,7 @@ function detail(r) {
   const response = r.response.text ?? r.response.base64 ?? ("host error: " + r.response.host_error);
   const views = Object.entries(r.guests).map(([name, g]) => `<div><b>${esc(name)}</b>: ${esc(g.outcome)}${g.kind ? "/" + esc(g.kind) : ""}` +
     (g.error ? `<pre>${esc(g.error)}</pre>` : "") + (g.view !== null ? `<pre>${json(g.view, "/view", marked, 0)}</pre>` : "") + `</div>`).join("");
-  const diffs = r.diffs.map(d => `<tr><td>${esc(d.path)}</td>${Object.entries(d.values).map(([g, v]) => `<td>${esc(g)}: ${v === null ? "absent" : esc(JSON.stringify(v))}</td>`).join("")}</tr>`).join("");
+  const diffs = r.diffs.map(d => `<tr><td>${esc(d.path)}</td>${Object.entries(d.values).map(([g, v]) => `<td>${esc(g)}: ${(d.absent || []).includes(g) ? "absent" : esc(JSON.stringify(v))}</td>`).join("")}</tr>`).join("");
   const calls = Object.entries(r.guests).flatMap(([name, g]) => g.calls.map(c => `<tr><td>${esc(name)}</td><td>${esc(c.binding)}/${esc(c.namespace)}/${esc(c.operation)}</td>` +
     `<td><code>${esc(c.payload.text ?? c.payload.base64)}</code></td><td>${c.at_us} µs</td></tr>`)).join("");
   const causeOf = id => report.causes.find(c => c.cause.id === id);

@@ -29,7 +29,7 @@ pub enum MergeError {
 }
 
 /// Bumped on any incompatible change of the report's stable core.
-pub const REPORT_SCHEMA_VERSION: u32 = 4;
+pub const REPORT_SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +161,7 @@ pub struct ResultEntry {
     #[serde(default)]
     pub spec: Option<crate::spec::SpecVerdict>,
     pub guests: BTreeMap<String, GuestResultEntry>,
-    /// Where the guests differ; a `null` value means the member is absent there.
+    /// Where the guests differ.
     pub diffs: Vec<ValuesAtPath>,
     pub equivalences: Vec<EquivalenceEntry>,
     pub notes: Vec<NoteEntry>,
@@ -251,7 +251,20 @@ pub enum HostRequestEntry {
 pub struct ValuesAtPath {
     /// JSON Pointer: `/outcome`, `/kind`, `/view/...`, `/calls/...`.
     pub path: String,
+    /// Each guest's value; `null` for JSON `null` and for a member absent there (`absent`).
     pub values: BTreeMap<String, Value>,
+    /// The guests where the member is absent (their `values` entry is `null`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+}
+
+impl ValuesAtPath {
+    /// A guest's value, `None` where the member is absent; the outer `None` for a guest
+    /// the difference does not involve.
+    pub fn value(&self, guest: &str) -> Option<Option<&Value>> {
+        let value = self.values.get(guest)?;
+        Some((!self.absent.iter().any(|a| a == guest)).then_some(value))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -259,7 +272,10 @@ pub struct ValuesAtPath {
 pub struct EquivalenceEntry {
     pub path: String,
     pub rule: Rule,
+    /// As in [`ValuesAtPath`]: `null` for JSON `null` and for an absent member.
     pub values: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -517,6 +533,9 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
     let absent_as_null = |values: &BTreeMap<String, Option<Value>>| -> BTreeMap<String, Value> {
         values.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or(Value::Null))).collect()
     };
+    let absent = |values: &BTreeMap<String, Option<Value>>| -> Vec<String> {
+        values.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect()
+    };
     let (status, problems) = match &c.expectation {
         ExpectationStatus::None => ("none", vec![]),
         ExpectationStatus::Met => ("met", vec![]),
@@ -542,7 +561,11 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
         diffs: c
             .diffs
             .iter()
-            .map(|d| ValuesAtPath { path: d.path.clone(), values: absent_as_null(&d.values) })
+            .map(|d| ValuesAtPath {
+                path: d.path.clone(),
+                values: absent_as_null(&d.values),
+                absent: absent(&d.values),
+            })
             .collect(),
         equivalences: c
             .equivalences
@@ -551,6 +574,7 @@ fn result_entry(r: &CaseResult) -> ResultEntry {
                 path: e.path.clone(),
                 rule: e.rule,
                 values: absent_as_null(&e.values),
+                absent: absent(&e.values),
             })
             .collect(),
         notes: c

@@ -109,7 +109,8 @@ pub fn render_result(
     }
     for d in &r.diffs {
         writeln!(out, "  {BOLD}{}{BOLD:#}", shown(&d.path))?;
-        render_values(out, in_guest_order(&d.values, guests), guests)?;
+        let values = in_guest_order(&d.values, guests).map(|(name, _)| (name, d.value(name).flatten()));
+        render_values(out, values, guests)?;
     }
     if opts.verbose {
         for e in &r.equivalences {
@@ -117,27 +118,28 @@ pub fn render_result(
         }
         for n in &r.notes {
             writeln!(out, "  {DIM}{} (note: {}){DIM:#}", shown(&n.path), shown(&n.message))?;
-            render_values(out, in_guest_order(&n.values, guests), guests)?;
+            render_values(out, in_guest_order(&n.values, guests).map(|(name, v)| (name, Some(v))), guests)?;
         }
     }
     Ok(())
 }
 
-/// Prints each guest's value at a path; structured values as a diff against the first.
+/// Prints each guest's value at a path (`None`: absent there); structured values as a
+/// diff against the first.
 fn render_values<'a>(
     out: &mut impl Write,
-    values: impl Iterator<Item = (&'a String, &'a Value)>,
+    values: impl Iterator<Item = (&'a String, Option<&'a Value>)>,
     guests: &[GuestSummary],
 ) -> io::Result<()> {
-    let values: Vec<(&String, &Value)> = values.collect();
-    if values.iter().any(|(_, v)| v.is_object() || v.is_array()) {
-        let pretty = |v: &Value| match v {
-            Value::Null => "absent\n".to_string(),
-            v => serde_json::to_string_pretty(v).expect("a JSON value serialises") + "\n",
+    let values: Vec<(&String, Option<&Value>)> = values.collect();
+    if values.iter().any(|(_, v)| v.is_some_and(|v| v.is_object() || v.is_array())) {
+        let pretty = |v: &Option<&Value>| match v {
+            None => "absent\n".to_string(),
+            Some(v) => serde_json::to_string_pretty(v).expect("a JSON value serialises") + "\n",
         };
         let (first, reference) = values[0];
         for (name, value) in &values[1..] {
-            let (old, new) = (pretty(reference), pretty(value));
+            let (old, new) = (pretty(&reference), pretty(value));
             let diff = TextDiff::from_lines(&old, &new);
             let header = diff
                 .unified_diff()
@@ -152,7 +154,7 @@ fn render_values<'a>(
     }
     let width = label_width(guests);
     for (name, value) in values {
-        let text = if value.is_null() { "absent".to_string() } else { value.to_string() };
+        let text = value.map_or_else(|| "absent".to_string(), Value::to_string);
         writeln!(out, "      {:<width$} {}", sdk_label(name, guests), shown(&text))?;
     }
     Ok(())
