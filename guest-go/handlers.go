@@ -4,12 +4,15 @@ package main
 // transports: each calls the SDK's public function and projects what it returned.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/crypto"
+	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/kubernetes"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/net"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci"
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities/oci/manifest"
@@ -44,7 +47,80 @@ type inputs struct {
 	Groups             []string                      `json:"groups"`
 	ResourceAttributes *resourceAttributesInput      `json:"resource_attributes"`
 	DisableCache       bool                          `json:"disable_cache"`
+	APIVersion         string                        `json:"api_version"`
+	Kind               string                        `json:"kind"`
+	Name               string                        `json:"name"`
+	Namespace          *string                       `json:"namespace"`
+	LabelSelector      *string                       `json:"label_selector"`
+	FieldSelector      *string                       `json:"field_selector"`
+	FieldMasks         []string                      `json:"field_masks"`
 }
+
+// namespace is the namespace input, "" when there is none (for a plain string parameter).
+func (in inputs) namespace() string {
+	if in.Namespace == nil {
+		return ""
+	}
+	return *in.Namespace
+}
+
+// rawView projects the bytes the Kubernetes functions return undecoded: the JSON
+// document as encoding/json reads it into an `any` (numbers kept as written; invalid
+// UTF-8 and lone surrogates become U+FFFD, a repeated key keeps its last value), or
+// {"bytes": base64} when they are not JSON or not a document the protocol's JSON
+// carries (docs/decoded-view.md).
+func rawView(raw []byte, err error) result {
+	if err != nil {
+		return sdkError(err)
+	}
+	asBytes := result{Outcome: "ok", View: map[string]any{"bytes": raw}}
+	if !json.Valid(raw) {
+		return asBytes
+	}
+	decoder := json.NewDecoder(bytes.NewReader(raw))
+	decoder.UseNumber()
+	var document any
+	if err := decoder.Decode(&document); err != nil {
+		return sdkError(err)
+	}
+	if !carried(document, 0) {
+		return asBytes
+	}
+	if document == nil {
+		// `null` is a document too; a nil View would leave the member out.
+		return result{Outcome: "ok", View: json.RawMessage("null")}
+	}
+	return result{Outcome: "ok", View: document}
+}
+
+// carried reports whether the runner's JSON reader takes a value: nested at most
+// maxViewDepth deep, every number finite as a float64.
+func carried(value any, depth int) bool {
+	if depth > maxViewDepth {
+		return false
+	}
+	switch v := value.(type) {
+	case map[string]any:
+		for _, member := range v {
+			if !carried(member, depth+1) {
+				return false
+			}
+		}
+	case []any:
+		for _, element := range v {
+			if !carried(element, depth+1) {
+				return false
+			}
+		}
+	case json.Number:
+		_, err := strconv.ParseFloat(string(v), 64)
+		return err == nil
+	}
+	return true
+}
+
+// maxViewDepth keeps a view and its result line under serde_json's 128 levels.
+const maxViewDepth = 100
 
 type resourceAttributesInput struct {
 	Namespace string `json:"namespace"`
@@ -160,6 +236,15 @@ var handlers = map[string]func(*capabilities.Host, inputs) result{
 		return result{Outcome: "ok", View: map[string]any{"ips": ips}}
 	},
 	"can_i": canI,
+	"get_resource": func(h *capabilities.Host, in inputs) result {
+		return rawView(kubernetes.GetResource(h, getResourceRequest(in)))
+	},
+	"list_resources_by_namespace": func(h *capabilities.Host, in inputs) result {
+		return rawView(kubernetes.ListResourcesByNamespace(h, listByNamespaceRequest(in)))
+	},
+	"list_resources_all": func(h *capabilities.Host, in inputs) result {
+		return rawView(kubernetes.ListResources(h, listAllRequest(in)))
+	},
 }
 
 // serve runs one request line: a request that is not an inputs object is a
@@ -243,5 +328,6 @@ func ops() []string {
 		"oci_manifest", "manifest_digest", "oci_manifest_config",
 		"verify_pub_keys", "verify_keyless_exact", "verify_keyless_prefix", "verify_github_actions", "verify_certificate",
 		"is_certificate_trusted", "dns_lookup_host", "can_i",
+		"get_resource", "list_resources_by_namespace", "list_resources_all",
 	}
 }

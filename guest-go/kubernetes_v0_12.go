@@ -2,8 +2,9 @@
 
 package main
 
-// can_i for policy-sdk-go before v0.13: kubernetes.CanI takes a
-// SubjectAccessReviewRequest, shaped like Kubernetes' own SubjectAccessReview.
+// The Kubernetes requests of policy-sdk-go before v0.13: kubernetes.CanI takes a
+// SubjectAccessReviewRequest, shaped like Kubernetes' own SubjectAccessReview, and the
+// resource requests have no FieldMasks (the field_masks input is not sent).
 
 import (
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities"
@@ -31,4 +32,33 @@ func canI(h *capabilities.Host, in inputs) result {
 		return sdkError(err)
 	}
 	return accessView(status.Allowed, status.Denied, status.Reason, status.EvaluationError)
+}
+
+func getResourceRequest(in inputs) kubernetes.GetResourceRequest {
+	return kubernetes.GetResourceRequest{
+		APIVersion:   in.APIVersion,
+		Kind:         in.Kind,
+		Name:         in.Name,
+		Namespace:    in.Namespace,
+		DisableCache: in.DisableCache,
+	}
+}
+
+func listByNamespaceRequest(in inputs) kubernetes.ListResourcesByNamespaceRequest {
+	return kubernetes.ListResourcesByNamespaceRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		Namespace:     in.namespace(),
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+	}
+}
+
+func listAllRequest(in inputs) kubernetes.ListAllResourcesRequest {
+	return kubernetes.ListAllResourcesRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+	}
 }

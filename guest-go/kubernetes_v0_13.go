@@ -2,9 +2,9 @@
 
 package main
 
-// can_i for policy-sdk-go v0.13 and later: kubernetes.CanI takes a CanIRequest.
-// Releases before v0.13 build can_i_v0_12.go instead (kwconform's builder sets the
-// sdk_before_v0_13 tag for them).
+// The Kubernetes requests of policy-sdk-go v0.13 and later: kubernetes.CanI takes a
+// CanIRequest, and the resource requests have FieldMasks. Releases before v0.13 build
+// kubernetes_v0_12.go instead (kwconform's builder sets the sdk_before_v0_13 tag).
 
 import (
 	"github.com/kubewarden/policy-sdk-go/pkg/capabilities"
@@ -31,4 +31,36 @@ func canI(h *capabilities.Host, in inputs) result {
 		return sdkError(err)
 	}
 	return accessView(status.Allowed, status.Denied, status.Reason, status.EvaluationError)
+}
+
+func getResourceRequest(in inputs) kubernetes.GetResourceRequest {
+	return kubernetes.GetResourceRequest{
+		APIVersion:   in.APIVersion,
+		Kind:         in.Kind,
+		Name:         in.Name,
+		Namespace:    in.Namespace,
+		DisableCache: in.DisableCache,
+		FieldMasks:   in.FieldMasks,
+	}
+}
+
+func listByNamespaceRequest(in inputs) kubernetes.ListResourcesByNamespaceRequest {
+	return kubernetes.ListResourcesByNamespaceRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		Namespace:     in.namespace(),
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+		FieldMasks:    in.FieldMasks,
+	}
+}
+
+func listAllRequest(in inputs) kubernetes.ListAllResourcesRequest {
+	return kubernetes.ListAllResourcesRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+		FieldMasks:    in.FieldMasks,
+	}
 }

@@ -12,10 +12,15 @@ use std::collections::BTreeMap;
 
 use kubewarden_policy_sdk::host_capabilities::crypto::{self, BoolWithReason, Certificate, CertificateEncoding};
 use kubewarden_policy_sdk::host_capabilities::verification::{self, KeylessInfo, KeylessPrefixInfo, VerificationResponse};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-    self, CanIRequest, ResourceAttributes, SubjectAccessReview,
+    self, CanIRequest, GetResourceRequest, ListAllResourcesRequest, ListResourcesByNamespaceRequest,
+    ResourceAttributes, SubjectAccessReview,
 };
 use kubewarden_policy_sdk::host_capabilities::{net, oci};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wapc_guest::{CallResult, register_function};
@@ -43,6 +48,9 @@ const OPERATIONS: &[(&str, fn(&[u8]) -> CallResult)] = &[
     ("is_certificate_trusted", is_certificate_trusted),
     ("dns_lookup_host", dns_lookup_host),
     ("can_i", can_i),
+    ("get_resource", get_resource),
+    ("list_resources_by_namespace", list_resources_by_namespace),
+    ("list_resources_all", list_resources_all),
 ];
 
 fn describe(_: &[u8]) -> CallResult {
@@ -211,6 +219,85 @@ fn can_i(request: &[u8]) -> CallResult {
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
+/// Calls `$f::<T>($arg)` with the k8s-openapi type `T` of the kind, as a Rust policy
+/// names the type it expects (the runner's `TYPED_KINDS`), or evaluates `$other`.
+macro_rules! by_kind {
+    ($api_version:expr, $kind:expr, $f:ident($arg:expr), $other:expr) => {
+        match ($api_version, $kind) {
+            ("v1", "Namespace") => $f::<Namespace>($arg),
+            ("v1", "Pod") => $f::<Pod>($arg),
+            ("v1", "Service") => $f::<Service>($arg),
+            ("v1", "ConfigMap") => $f::<ConfigMap>($arg),
+            ("apps/v1", "Deployment") => $f::<Deployment>($arg),
+            ("networking.k8s.io/v1", "Ingress") => $f::<Ingress>($arg),
+            _ => $other,
+        }
+    };
+}
+
+fn get_resource(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let request = GetResourceRequest {
+        api_version: i.get("api_version")?,
+        kind: i.get("kind")?,
+        name: i.get("name")?,
+        namespace: i.get("namespace")?,
+        disable_cache: i.get("disable_cache")?,
+        field_masks: i.get("field_masks")?,
+    };
+    fn get<T: DeserializeOwned + Clone + Serialize>(request: &GetResourceRequest) -> CallResult {
+        answer(match kubernetes::get_resource::<T>(request) {
+            Ok(object) => ok(None, serde_json::to_value(object)?),
+            Err(e) => sdk_error(e),
+        })
+    }
+    // A kind k8s-openapi has no type for is read as JSON, as a policy reads a custom resource.
+    by_kind!(request.api_version.as_str(), request.kind.as_str(), get(&request), get::<Value>(&request))
+}
+
+fn list_resources_by_namespace(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let request = ListResourcesByNamespaceRequest {
+        api_version: i.get("api_version")?,
+        kind: i.get("kind")?,
+        namespace: i.get("namespace")?,
+        label_selector: i.get("label_selector")?,
+        field_selector: i.get("field_selector")?,
+        field_masks: i.get("field_masks")?,
+    };
+    fn list<T: k8s_openapi::ListableResource + DeserializeOwned + Clone + Serialize>(
+        request: &ListResourcesByNamespaceRequest,
+    ) -> CallResult {
+        answer(match kubernetes::list_resources_by_namespace::<T>(request) {
+            Ok(list) => ok(None, serde_json::to_value(list)?),
+            Err(e) => sdk_error(e),
+        })
+    }
+    by_kind!(request.api_version.as_str(), request.kind.as_str(), list(&request), Err(NO_TYPE.into()))
+}
+
+fn list_resources_all(request: &[u8]) -> CallResult {
+    let i = Inputs::parse(request)?;
+    let request = ListAllResourcesRequest {
+        api_version: i.get("api_version")?,
+        kind: i.get("kind")?,
+        label_selector: i.get("label_selector")?,
+        field_selector: i.get("field_selector")?,
+        field_masks: i.get("field_masks")?,
+    };
+    fn list<T: k8s_openapi::ListableResource + DeserializeOwned + Clone + Serialize>(
+        request: &ListAllResourcesRequest,
+    ) -> CallResult {
+        answer(match kubernetes::list_all_resources::<T>(request) {
+            Ok(list) => ok(None, serde_json::to_value(list)?),
+            Err(e) => sdk_error(e),
+        })
+    }
+    by_kind!(request.api_version.as_str(), request.kind.as_str(), list(&request), Err(NO_TYPE.into()))
+}
+
+/// The runner refuses list cases of other kinds: this guest has no type to list them as.
+const NO_TYPE: &str = "kwconform guest: no k8s-openapi type for this kind";
 
 /// A request's inputs by name; absent and `null` are the same input (`None`).
 struct Inputs(serde_json::Map<String, Value>);

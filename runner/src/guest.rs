@@ -271,10 +271,15 @@ struct ResultLine {
     outcome: String,
     #[serde(default)]
     kind: Option<String>,
-    #[serde(default)]
+    /// Present (even `null`: the Kubernetes operations' views are documents as sent) or not.
+    #[serde(default, deserialize_with = "present")]
     view: Option<Value>,
     #[serde(default)]
     error: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// Parses a guest's answer to a single request; anything else is a protocol violation.

@@ -391,7 +391,7 @@ impl Project {
         let _ = writeln!(log, "kwconform: building the go guest against {sdk:?}");
         run(Command::new("go").current_dir(&copy).args(["mod", "edit"]).args(&edits))?;
         run(Command::new("go").current_dir(&copy).args(["mod", "tidy"]))?;
-        // Releases before v0.13 take a different can_i request (guest-go/can_i_v0_12.go).
+        // Releases before v0.13 take other Kubernetes requests (guest-go/kubernetes_v0_12.go).
         let before_v0_13 = version
             .and_then(|v| crate::guest::semver_of(&v))
             .is_some_and(|v| v < semver::Version::new(0, 13, 0));

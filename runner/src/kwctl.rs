@@ -59,6 +59,32 @@ enum Request {
     },
     #[serde(rename = "DNSLookupHost")]
     DnsLookupHost { host: String },
+    KubernetesGetResource {
+        api_version: String,
+        kind: String,
+        name: String,
+        namespace: Option<String>,
+        disable_cache: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field_masks: Option<Vec<String>>,
+    },
+    KubernetesListResourceNamespace {
+        api_version: String,
+        kind: String,
+        namespace: String,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field_masks: Option<Vec<String>>,
+    },
+    KubernetesListResourceAll {
+        api_version: String,
+        kind: String,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field_masks: Option<Vec<String>>,
+    },
 }
 
 type Annotations = std::collections::BTreeMap<String, String>;
@@ -76,7 +102,7 @@ struct KeylessPrefixInfo {
 }
 
 /// The recorded request's tag for each operation kwconform runs.
-const TAGS: [(Op, &str); 9] = [
+const TAGS: [(Op, &str); 12] = [
     (Op::OciManifest, "OciManifest"),
     (Op::ManifestDigest, "OciManifestDigest"),
     (Op::OciManifestConfig, "OciManifestAndConfig"),
@@ -86,6 +112,9 @@ const TAGS: [(Op, &str); 9] = [
     (Op::VerifyGithubActions, "SigstoreGithubActionsVerify"),
     (Op::VerifyCertificate, "SigstoreCertificateVerify"),
     (Op::DnsLookupHost, "DNSLookupHost"),
+    (Op::GetResource, "KubernetesGetResource"),
+    (Op::ListResourcesByNamespace, "KubernetesListResourceNamespace"),
+    (Op::ListResourcesAll, "KubernetesListResourceAll"),
 ];
 
 impl Request {

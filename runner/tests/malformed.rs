@@ -48,7 +48,8 @@ fn malformed_case_files_get_one_precise_line() {
         &format!(
             ":1:{column}: op must be one of oci_manifest, manifest_digest, oci_manifest_config, verify_pub_keys, \
              verify_keyless_exact, verify_keyless_prefix, verify_github_actions, verify_certificate, \
-             is_certificate_trusted, dns_lookup_host, can_i, got 3"
+             is_certificate_trusted, dns_lookup_host, can_i, get_resource, list_resources_by_namespace, \
+             list_resources_all, got 3"
         ),
     );
     let two = case("t/two", r#"{"text": "x", "json": {}}"#);

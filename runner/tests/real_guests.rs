@@ -325,3 +325,47 @@ fn a_null_list_in_a_request_is_host_undecodable_with_the_hosts_error() {
     let diff = &result.comparison.diffs[0];
     assert_eq!(diff.values["go"], Some(json!({ "undecodable": refused })));
 }
+
+#[test]
+fn a_real_cluster_list_agrees_through_the_rust_side_equivalences_only() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cases/list_resources_by_namespace/kwctl/go-wasi-context-aware-test-policy/1.json"
+    );
+    let real = kwconform::case::load_case_file(std::path::Path::new(path)).unwrap();
+    let result = run_expecting(&real, &[Want("rust", Ok, None), Want("go", Ok, None)]);
+    assert_eq!(result.comparison.verdict, Verdict::Agree);
+    // The host's items carry no apiVersion or kind and their pod templates a null
+    // creationTimestamp: k8s-openapi writes the first and reads the second as None.
+    let rules: std::collections::BTreeSet<&str> =
+        result.comparison.equivalences.iter().map(|e| e.rule.name()).collect();
+    assert_eq!(rules.into_iter().collect::<Vec<_>>(), ["implied-by-type", "null-is-absent"]);
+    let at = |path: &str| result.comparison.equivalences.iter().any(|e| e.path == path);
+    assert!(at("/view/items/0/kind") && at("/view/items/2/spec/template/metadata/creationTimestamp"));
+}
+
+#[test]
+fn a_document_k8s_openapi_refuses_reaches_a_go_policy_as_bytes() {
+    let pod_for_a_namespace = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "customer-1"}});
+    let result = run_expecting(
+        &case("kind-wrong", Op::GetResource, &pod_for_a_namespace.to_string()),
+        &[Want("rust", Error, None), Want("go", Ok, None)],
+    );
+    assert_eq!(verdict_and_paths(&result).1, ["/outcome"]);
+    let go = result.runs.iter().find(|(name, _)| name == "go").map(|(_, run)| run).unwrap();
+    let kwconform::guest::Outcome::Ok { view, .. } = &go.outcome else { unreachable!() };
+    assert_eq!(*view, pod_for_a_namespace);
+}
+
+#[test]
+fn a_null_document_is_a_null_view_for_a_kind_read_as_json() {
+    let mut c = case("null-custom-resource", Op::GetResource, "null");
+    c.input.insert("api_version".into(), json!("policies.kubewarden.io/v1"));
+    c.input.insert("kind".into(), json!("ClusterAdmissionPolicy"));
+    let result = run_expecting(&c, &[Want("rust", Ok, None), Want("go", Ok, None)]);
+    assert_eq!(result.comparison.verdict, Verdict::Agree);
+    for (_, run) in &result.runs {
+        let kwconform::guest::Outcome::Ok { view, .. } = &run.outcome else { unreachable!() };
+        assert_eq!(*view, serde_json::Value::Null);
+    }
+}

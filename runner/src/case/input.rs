@@ -153,6 +153,72 @@ struct CanI {
     disable_cache: bool,
 }
 
+/// The Kubernetes kinds the Rust guest decodes into k8s-openapi types (`apiVersion`,
+/// `kind`); `get_resource` decodes any other kind as a `serde_json::Value`, as a Rust
+/// policy does for a kind k8s-openapi has no type for, and the list operations, whose
+/// Rust functions need a k8s-openapi `ListableResource`, take these kinds only.
+pub const TYPED_KINDS: [(&str, &str); 6] = [
+    ("v1", "Namespace"),
+    ("v1", "Pod"),
+    ("v1", "Service"),
+    ("v1", "ConfigMap"),
+    ("apps/v1", "Deployment"),
+    ("networking.k8s.io/v1", "Ingress"),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct GetResource {
+    api_version: String,
+    kind: String,
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    disable_cache: bool,
+    #[serde(default)]
+    field_masks: List<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ListResourcesByNamespace {
+    api_version: String,
+    kind: String,
+    namespace: String,
+    #[serde(default)]
+    label_selector: Option<String>,
+    #[serde(default)]
+    field_selector: Option<String>,
+    #[serde(default)]
+    field_masks: List<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ListResourcesAll {
+    api_version: String,
+    kind: String,
+    #[serde(default)]
+    label_selector: Option<String>,
+    #[serde(default)]
+    field_selector: Option<String>,
+    #[serde(default)]
+    field_masks: List<String>,
+}
+
+/// A list operation's kind must be one the Rust guest has a type for.
+fn typed_kind(input: &Map<String, Value>) -> Result<(), String> {
+    let (api_version, kind) = (input["api_version"].as_str(), input["kind"].as_str());
+    if TYPED_KINDS.iter().any(|&(a, k)| Some(a) == api_version && Some(k) == kind) {
+        return Ok(());
+    }
+    let kinds: Vec<String> = TYPED_KINDS.iter().map(|(a, k)| format!("{a} {k}")).collect();
+    Err(format!("the list operations take one of these kinds (api_version kind): {}", kinds.join(", ")))
+}
+
 /// Whether `input` is a valid input of `op`; the error says what is wrong.
 pub fn check(op: Op, input: &Map<String, Value>) -> Result<(), String> {
     fn parses<T: DeserializeOwned>(input: &Map<String, Value>) -> Result<(), String> {
@@ -168,5 +234,8 @@ pub fn check(op: Op, input: &Map<String, Value>) -> Result<(), String> {
         Op::IsCertificateTrusted => parses::<IsCertificateTrusted>(input),
         Op::DnsLookupHost => parses::<DnsLookupHost>(input),
         Op::CanI => parses::<CanI>(input),
+        Op::GetResource => parses::<GetResource>(input),
+        Op::ListResourcesByNamespace => parses::<ListResourcesByNamespace>(input).and_then(|()| typed_kind(input)),
+        Op::ListResourcesAll => parses::<ListResourcesAll>(input).and_then(|()| typed_kind(input)),
     }
 }

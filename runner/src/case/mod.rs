@@ -5,7 +5,7 @@ mod load;
 mod model;
 mod write;
 
-pub use input::check as check_input;
+pub use input::{TYPED_KINDS, check as check_input};
 pub use load::{
     BODIES_DIR, BUNDLE_DIR, CaseError, CaseErrors, EXPECTATIONS_FILE_NAME, MAX_FILE_BYTES, check_id,
     compact_json, id_segment, is_raw_exempt, line_column, load_case_file, load_cases, load_raw_dir,

@@ -25,10 +25,13 @@ pub enum Op {
     IsCertificateTrusted,
     DnsLookupHost,
     CanI,
+    GetResource,
+    ListResourcesByNamespace,
+    ListResourcesAll,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 14] = [
         Op::OciManifest,
         Op::ManifestDigest,
         Op::OciManifestConfig,
@@ -40,6 +43,9 @@ impl Op {
         Op::IsCertificateTrusted,
         Op::DnsLookupHost,
         Op::CanI,
+        Op::GetResource,
+        Op::ListResourcesByNamespace,
+        Op::ListResourcesAll,
     ];
 
     /// The operations on an image reference alone: a case gives them `image`, not `input`.
@@ -59,6 +65,9 @@ impl Op {
             Op::IsCertificateTrusted => "is_certificate_trusted",
             Op::DnsLookupHost => "dns_lookup_host",
             Op::CanI => "can_i",
+            Op::GetResource => "get_resource",
+            Op::ListResourcesByNamespace => "list_resources_by_namespace",
+            Op::ListResourcesAll => "list_resources_all",
         }
     }
 
@@ -76,6 +85,9 @@ impl Op {
             Op::IsCertificateTrusted => ("crypto", "v1/is_certificate_trusted"),
             Op::DnsLookupHost => ("net", "v1/dns_lookup_host"),
             Op::CanI => ("kubernetes", "can_i"),
+            Op::GetResource => ("kubernetes", "get_resource"),
+            Op::ListResourcesByNamespace => ("kubernetes", "list_resources_by_namespace"),
+            Op::ListResourcesAll => ("kubernetes", "list_resources_all"),
         }
     }
 

@@ -16,7 +16,7 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use sdk_types::{GO_SDK, SdkType, markdown_table, view_type};
+pub use sdk_types::{GO_SDK, RUST_SDK, SdkType, markdown_table, view_type};
 
 /// A documented equivalence between two different view values.
 #[derive(
@@ -46,16 +46,31 @@ pub enum Rule {
     /// back in RFC 3339) by the other, where both denote the same instant with the
     /// same UTC offset.
     SameInstant,
+    /// `apiVersion` or `kind` absent on one side, present on the Rust side, where the
+    /// Rust SDK decoded the object into a k8s-openapi type, which writes them from the
+    /// type whatever the document held.
+    ImpliedByType,
+    /// JSON `null` on one side, absent on the Rust side, where the Rust SDK read the
+    /// member into a k8s-openapi `Option`, which reads `null` as `None`.
+    NullIsAbsent,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 3] = [Rule::ZeroValueIsAbsent, Rule::DataTextIsBytes, Rule::SameInstant];
+    pub const ALL: [Rule; 5] = [
+        Rule::ZeroValueIsAbsent,
+        Rule::DataTextIsBytes,
+        Rule::SameInstant,
+        Rule::ImpliedByType,
+        Rule::NullIsAbsent,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Rule::ZeroValueIsAbsent => "zero-value-is-absent",
             Rule::DataTextIsBytes => "data-text-is-bytes",
             Rule::SameInstant => "same-instant",
+            Rule::ImpliedByType => "implied-by-type",
+            Rule::NullIsAbsent => "null-is-absent",
         }
     }
 
@@ -69,6 +84,12 @@ impl Rule {
             }
             Rule::SameInstant => {
                 "a timestamp as text on one side, the same instant with the same UTC offset printed back from a Go *time.Time on the other"
+            }
+            Rule::ImpliedByType => {
+                "apiVersion or kind absent on one side, on the other written by the Rust SDK's k8s-openapi type, which cannot tell absent from its own value"
+            }
+            Rule::NullIsAbsent => {
+                "null on one side, absent on the Rust side where the Rust SDK read the member into a k8s-openapi Option, which reads null as None"
             }
         }
     }
@@ -165,12 +186,14 @@ fn compare(path: &str, [left, right]: [Option<&Value>; 2], types: Types, out: &m
 fn equivalence(values: [Option<&Value>; 2], types: Types) -> Option<Rule> {
     [(0, 1), (1, 0)].into_iter().find_map(|(this, other)| {
         let (this_value, other_value, this_type) = (values[this], values[other], types[this]?);
-        match (this_type, this_value?, other_value) {
-            (t, v, None) if t.zero().as_ref() == Some(v) => Some(Rule::ZeroValueIsAbsent),
-            (SdkType::Bytes, bytes, Some(text)) if data_text_is_bytes(text, bytes) => {
+        match (this_type, this_value, other_value) {
+            (t, Some(v), None) if t.zero().as_ref() == Some(v) => Some(Rule::ZeroValueIsAbsent),
+            (SdkType::Implied, Some(_), None) => Some(Rule::ImpliedByType),
+            (SdkType::Options, None, Some(Value::Null)) => Some(Rule::NullIsAbsent),
+            (SdkType::Bytes, Some(bytes), Some(text)) if data_text_is_bytes(text, bytes) => {
                 Some(Rule::DataTextIsBytes)
             }
-            (SdkType::Time, Value::String(printed), Some(Value::String(text)))
+            (SdkType::Time, Some(Value::String(printed)), Some(Value::String(text)))
                 if same_instant(text, printed) =>
             {
                 Some(Rule::SameInstant)

@@ -1,11 +1,13 @@
 //! How each SDK's types hold the members of the decoded view: the one table the
 //! equivalences consult (docs/decoded-view.md, "Equality", is generated from it).
 //!
-//! Only the Go SDK needs a table. Its image-spec types hold strings, integers and
-//! booleans as plain values and some structs by value: those cannot represent absence,
-//! so a Go policy sees the zero value whether the document had nothing or the zero
-//! value. Go pointers, slices, maps and `[]byte` can (nil), and so can every Rust
-//! `Option`: a guest with no table can tell absent from everything.
+//! The Go SDK's image-spec types hold strings, integers and booleans as plain values and
+//! some structs by value: those cannot represent absence, so a Go policy sees the zero
+//! value whether the document had nothing or the zero value. Go pointers, slices, maps
+//! and `[]byte` can (nil), and so can every Rust `Option`: a guest with no table can
+//! tell absent from everything. The Rust SDK needs a table for its Kubernetes objects
+//! only: k8s-openapi types write `apiVersion` and `kind` from the type, and hold
+//! `metadata` and a list's `items` by value.
 
 use std::fmt::Write as _;
 
@@ -15,6 +17,8 @@ use crate::case::Op;
 
 /// The Go SDK's module path, as its guests `describe` it.
 pub const GO_SDK: &str = "github.com/kubewarden/policy-sdk-go";
+/// The Rust SDK's crate name, as its guests `describe` it.
+pub const RUST_SDK: &str = "kubewarden-policy-sdk";
 
 /// How an SDK type holds one member of the view.
 #[derive(Debug)]
@@ -37,6 +41,17 @@ pub enum SdkType {
     Bytes,
     /// A Go `*time.Time`, recorded as RFC 3339 text the guest prints back: nil when missing.
     Time,
+    /// A Rust `Vec` held by value (k8s-openapi's `List.items`): `[]` when missing.
+    Vec(&'static SdkType),
+    /// A member a Rust k8s-openapi type writes from the type itself (`apiVersion`,
+    /// `kind`): present whatever the document held, since deserialisation refuses any
+    /// other value and accepts none.
+    Implied,
+    /// A Rust struct with the listed members, every other member [`SdkType::Options`].
+    Open(&'static GoStruct),
+    /// A Rust value read through `Option`s (k8s-openapi's optional members): `null`
+    /// reads as `None`, which the view leaves out; so does everything below it.
+    Options,
 }
 
 /// A Go struct: its name and its members (view key, Go field, how it is held).
@@ -53,6 +68,10 @@ impl SdkType {
             SdkType::Struct(s) | SdkType::Pointer(s) => {
                 s.members.iter().find(|(k, _, _)| *k == key).map(|(_, _, t)| t)
             }
+            SdkType::Open(s) => {
+                Some(s.members.iter().find(|(k, _, _)| *k == key).map_or(&OPTIONS, |(_, _, t)| t))
+            }
+            SdkType::Options => Some(&OPTIONS),
             _ => None,
         }
     }
@@ -60,7 +79,8 @@ impl SdkType {
     /// The type of the elements of a slice.
     pub fn element(&self) -> Option<&'static SdkType> {
         match self {
-            SdkType::Slice(t) => Some(t),
+            SdkType::Slice(t) | SdkType::Vec(t) => Some(t),
+            SdkType::Options => Some(&OPTIONS),
             _ => None,
         }
     }
@@ -72,13 +92,20 @@ impl SdkType {
             SdkType::String => Some(json!("")),
             SdkType::Int => Some(json!(0)),
             SdkType::Bool => Some(json!(false)),
-            SdkType::Struct(s) => Some(Value::Object(
+            SdkType::Struct(s) | SdkType::Open(s) => Some(Value::Object(
                 s.members
                     .iter()
                     .filter_map(|(k, _, t)| Some((k.to_string(), t.zero()?)))
                     .collect::<Map<_, _>>(),
             )),
-            SdkType::Pointer(_) | SdkType::Slice(_) | SdkType::Map | SdkType::Bytes | SdkType::Time => None,
+            SdkType::Vec(_) => Some(json!([])),
+            SdkType::Pointer(_)
+            | SdkType::Slice(_)
+            | SdkType::Map
+            | SdkType::Bytes
+            | SdkType::Time
+            | SdkType::Implied
+            | SdkType::Options => None,
         }
     }
 
@@ -93,6 +120,10 @@ impl SdkType {
             SdkType::Map => "map".into(),
             SdkType::Bytes => "[]byte".into(),
             SdkType::Time => "*time.Time".into(),
+            SdkType::Vec(t) => format!("Vec<{}>", t.go_name()),
+            SdkType::Implied => "implied by the type".into(),
+            SdkType::Open(s) => s.name.into(),
+            SdkType::Options => "Option".into(),
         }
     }
 }
@@ -250,9 +281,42 @@ static CERTIFICATE_VERIFICATION_ROOT: SdkType = SdkType::Struct(&CERTIFICATE_VER
 static LOOKUP_HOST_ROOT: SdkType = SdkType::Struct(&LOOKUP_HOST);
 static SUBJECT_ACCESS_REVIEW_ROOT: SdkType = SdkType::Struct(&SUBJECT_ACCESS_REVIEW_STATUS);
 
+// The Rust SDK's Kubernetes objects (k8s-openapi 0.28): the envelope, and `Option`s
+// below it. Deeper members k8s-openapi holds by value (a container's `name`, a pod's
+// `containers`) are not listed, so a difference there is reported.
+static OPTIONS: SdkType = SdkType::Options;
+static OBJECT_META: GoStruct = GoStruct { name: "ObjectMeta", members: &[] };
+static LIST_META: GoStruct = GoStruct { name: "ListMeta", members: &[] };
+static K8S_OBJECT: GoStruct = GoStruct {
+    name: "k8s-openapi resource",
+    members: &[
+        ("apiVersion", "API_VERSION", SdkType::Implied),
+        ("kind", "KIND", SdkType::Implied),
+        ("metadata", "metadata", SdkType::Open(&OBJECT_META)),
+    ],
+};
+static K8S_OBJECT_ROOT: SdkType = SdkType::Open(&K8S_OBJECT);
+static K8S_LIST: GoStruct = GoStruct {
+    name: "k8s_openapi::List",
+    members: &[
+        ("apiVersion", "API_VERSION", SdkType::Implied),
+        ("kind", "KIND", SdkType::Implied),
+        ("metadata", "metadata", SdkType::Open(&LIST_META)),
+        ("items", "items", SdkType::Vec(&K8S_OBJECT_ROOT)),
+    ],
+};
+static K8S_LIST_ROOT: SdkType = SdkType::Open(&K8S_LIST);
+
 /// How `sdk`'s types hold the view of an `op` result of `kind`; `None` when the SDK's
-/// types can tell absent from every value (the Rust SDK) or are not known.
+/// types can tell absent from every value or are not known.
 pub fn view_type(sdk: &str, op: Op, kind: Option<&str>) -> Option<&'static SdkType> {
+    if sdk == RUST_SDK {
+        return match op {
+            Op::GetResource => Some(&K8S_OBJECT_ROOT),
+            Op::ListResourcesByNamespace | Op::ListResourcesAll => Some(&K8S_LIST_ROOT),
+            _ => None,
+        };
+    }
     if sdk != GO_SDK {
         return None;
     }

@@ -252,3 +252,54 @@ fn the_documented_table_lists_every_go_struct() {
     }
     assert!(table.contains("`subject` (*Descriptor)"), "{table}");
 }
+
+/// A Rust SDK view of a Kubernetes operation (k8s-openapi types).
+fn rust_k8s(op: Op, view: &Value) -> Side<'_> {
+    Side { view, types: view_type(RUST_SDK, op, None) }
+}
+
+#[test]
+fn what_k8s_openapi_cannot_tell_apart_is_forgiven_on_the_rust_side_only() {
+    // The host's list items carry no apiVersion or kind; k8s-openapi writes its own. A
+    // null creationTimestamp is None in Rust; a null list metadata is ListMeta::default().
+    let rust = json!({"apiVersion": "v1", "kind": "NamespaceList", "metadata": {},
+        "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"},
+                   "spec": {"template": {"metadata": {}}}}]});
+    let bytes = json!({"items": [{"metadata": {"name": "a"},
+                   "spec": {"template": {"metadata": {"creationTimestamp": null}}}}]});
+    let c = compare_views("/view", rust_k8s(Op::ListResourcesAll, &rust), exact(&bytes));
+    assert_eq!(paths(&c), Vec::<&str>::new());
+    assert_eq!(
+        rules(&c),
+        [
+            ("/view/apiVersion", Rule::ImpliedByType),
+            ("/view/items/0/apiVersion", Rule::ImpliedByType),
+            ("/view/items/0/kind", Rule::ImpliedByType),
+            ("/view/items/0/spec/template/metadata/creationTimestamp", Rule::NullIsAbsent),
+            ("/view/kind", Rule::ImpliedByType),
+            ("/view/metadata", Rule::ZeroValueIsAbsent),
+        ]
+    );
+    // Either argument order; and the same views from two guests without the table differ.
+    let swapped = compare_views("/view", exact(&bytes), rust_k8s(Op::ListResourcesAll, &rust));
+    assert_eq!(rules(&swapped).len(), 6);
+    assert_eq!(compare_views("/view", exact(&rust), exact(&bytes)).differences.len(), 6);
+}
+
+#[test]
+fn k8s_openapi_equivalences_stop_where_a_value_could_be_seen() {
+    let get = |rust: &Value, bytes: &Value| compare_views("/view", rust_k8s(Op::GetResource, rust), exact(bytes));
+    // A kind the document states otherwise, a null the Rust side shows as {}, a value
+    // null on the Rust side too, and a member the Rust side has and the other lacks.
+    let c = get(&json!({"kind": "Namespace", "metadata": {}}), &json!({"kind": "Pod", "metadata": null}));
+    assert_eq!(paths(&c), ["/view/kind", "/view/metadata"]);
+    let c = get(&json!({"metadata": {"labels": {"a": "b"}}}), &json!({"metadata": {}}));
+    assert_eq!(paths(&c), ["/view/metadata/labels"]);
+    let c = get(&json!({"metadata": {"name": null}}), &json!({"metadata": {}}));
+    assert_eq!(paths(&c), ["/view/metadata/name"]);
+    // A null in Rust's view (a kind read as JSON) against absence is a difference.
+    let c = get(&json!({"spec": null}), &json!({}));
+    assert_eq!(paths(&c), ["/view/spec"]);
+    // Other operations of the Rust SDK get no table.
+    assert!(view_type(RUST_SDK, Op::CanI, None).is_none());
+}

@@ -84,7 +84,48 @@ pub fn document(op: Op) -> BoxedStrategy<Doc> {
                 ])
             })
             .boxed(),
+        Op::GetResource => k8s_object("v1", "Namespace").boxed(),
+        Op::ListResourcesByNamespace => k8s_list("apps/v1", "Deployment").boxed(),
+        Op::ListResourcesAll => k8s_list("v1", "Namespace").boxed(),
     }
+}
+
+const K8S_NAMES: [&str; 4] = ["customer-1", "frontend", "api-auth-service", "kube-system"];
+const K8S_LABELS: [&str; 3] = ["customer-id", "app", "kubernetes.io/metadata.name"];
+
+/// A Kubernetes object as the host sends it: `apiVersion` and `kind` present or not
+/// (the host's lists leave them out of their items), metadata, an optional `status`.
+fn k8s_object(api_version: &'static str, kind: &'static str) -> impl Strategy<Value = Doc> + Clone {
+    (
+        any::<bool>(),
+        text(&K8S_NAMES),
+        option::of(btree_map(select(&K8S_LABELS[..]), select(&K8S_NAMES[..]), 1..3)),
+        option::of(any::<u32>()),
+    )
+        .prop_map(move |(typed, name, labels, version)| {
+            let labels =
+                labels.map(|m| Doc::Object(m.into_iter().map(|(k, v)| (k.to_string(), Doc::str(v))).collect()));
+            let metadata = members(vec![
+                ("name", Some(name)),
+                ("labels", labels),
+                ("resourceVersion", version.map(|v| Doc::str(v.to_string()))),
+            ]);
+            members(vec![
+                ("apiVersion", typed.then(|| Doc::str(api_version))),
+                ("kind", typed.then(|| Doc::str(kind))),
+                ("metadata", Some(metadata)),
+            ])
+        })
+}
+
+/// A list as the host sends it: `metadata.resourceVersion` and the items.
+fn k8s_list(api_version: &'static str, kind: &'static str) -> impl Strategy<Value = Doc> + Clone {
+    (any::<u32>(), vec(k8s_object(api_version, kind), 0..4)).prop_map(|(version, items)| {
+        Doc::object([
+            ("metadata", Doc::object([("resourceVersion", Doc::str(version.to_string()))])),
+            ("items", Doc::Array(items)),
+        ])
+    })
 }
 
 const REASONS: [&str; 3] = ["", "certificate expired", "x509: certificate signed by unknown authority"];
@@ -110,6 +151,18 @@ pub fn input(op: Op) -> Input {
             "user": "system:serviceaccount:kubewarden:policy-server",
             "resource_attributes": {"namespace": "default", "verb": "create", "group": "apps", "resource": "deployments"},
             "disable_cache": false
+        }),
+        Op::GetResource => json!({
+            "api_version": "v1", "kind": "Namespace", "name": "customer-1", "namespace": "customer-1",
+            "disable_cache": false, "field_masks": ["metadata.name"]
+        }),
+        Op::ListResourcesByNamespace => json!({
+            "api_version": "apps/v1", "kind": "Deployment", "namespace": "customer-1",
+            "label_selector": "app=frontend", "field_selector": "metadata.name=frontend", "field_masks": ["spec.replicas"]
+        }),
+        Op::ListResourcesAll => json!({
+            "api_version": "v1", "kind": "Namespace", "label_selector": "customer-id=1",
+            "field_selector": "status.phase=Active", "field_masks": ["metadata.labels"]
         }),
     };
     match value {
@@ -370,6 +423,8 @@ mod tests {
                     Op::DnsLookupHost => assert!(value["ips"].is_array()),
                     Op::IsCertificateTrusted => assert!(value["trusted"].is_boolean()),
                     Op::CanI => assert!(value["allowed"].is_boolean()),
+                    Op::GetResource => assert!(value["metadata"]["name"].is_string()),
+                    Op::ListResourcesByNamespace | Op::ListResourcesAll => assert!(value["items"].is_array()),
                     _ => assert!(value["is_trusted"].is_boolean()),
                 }
             }

@@ -156,9 +156,23 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
     bytes
 }
 
-/// Inputs shaped like the operation's typical ones, every value varied.
+/// Inputs shaped like the operation's typical ones, every value varied but the list
+/// operations' `api_version` and `kind`, which pick the Rust guest's type (any other
+/// kind is refused as a list case).
 fn inputs(op: Op) -> BoxedStrategy<Value> {
-    varied(&Value::Object(super::generate::input(op)))
+    let typical = super::generate::input(op);
+    let strategy = varied(&Value::Object(typical.clone()));
+    if !matches!(op, Op::ListResourcesByNamespace | Op::ListResourcesAll) {
+        return strategy;
+    }
+    strategy
+        .prop_map(move |mut input| {
+            for key in ["api_version", "kind"] {
+                input[key] = typical[key].clone();
+            }
+            input
+        })
+        .boxed()
 }
 
 fn varied(example: &Value) -> BoxedStrategy<Value> {

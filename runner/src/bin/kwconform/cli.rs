@@ -43,7 +43,7 @@ enum Command {
     /// Generate host responses, find where the SDKs disagree, shrink every new kind of
     /// disagreement and save it as a case.
     Fuzz(FuzzArgs),
-    /// Turn every OCI exchange of a kwctl session file into a case file.
+    /// Turn every exchange of a kwctl session file kwconform runs into a case file.
     ImportKwctl {
         /// A file written by `kwctl run --record-host-capabilities-interactions`.
         session: PathBuf,

@@ -89,7 +89,7 @@ fn write_twins(cases_dir: &Path, out: &Path) -> CliResult {
 pub fn import_kwctl(session: &Path, out: &Path) -> CliResult {
     let (cases, skipped) = kwctl::import(session)?;
     for s in &skipped {
-        println!("skipped exchange {}: {} is not an OCI manifest fetch", s.index, s.request);
+        println!("skipped exchange {}: {} is not an exchange kwconform imports", s.index, s.request);
     }
     let (mut written, mut kept) = (0, 0);
     for case in &cases {
