@@ -278,7 +278,9 @@ struct ResultLine {
     error: Option<String>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+/// A member that is there, `null` included, as `Some` (with `#[serde(default)]`, an
+/// absent member is `None`).
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
 }
 

@@ -190,7 +190,8 @@ pub struct GuestResultEntry {
     pub outcome: OutcomeClass,
     /// `image` / `index` for `oci_manifest`, otherwise null.
     pub kind: Option<String>,
-    /// The decoded view when the outcome is `ok`.
+    /// The decoded view when the outcome is `ok` (which may be `null`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::guest::present")]
     pub view: Option<Value>,
     /// The SDK's error message, or the engine failure, for display.
     pub error: Option<String>,
