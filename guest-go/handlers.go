@@ -64,6 +64,37 @@ func (in inputs) namespace() string {
 	return *in.Namespace
 }
 
+// The Kubernetes resource requests with the members every release has; the
+// release-specific files add FieldMasks where the SDK has it.
+func getResourceBase(in inputs) kubernetes.GetResourceRequest {
+	return kubernetes.GetResourceRequest{
+		APIVersion:   in.APIVersion,
+		Kind:         in.Kind,
+		Name:         in.Name,
+		Namespace:    in.Namespace,
+		DisableCache: in.DisableCache,
+	}
+}
+
+func listByNamespaceBase(in inputs) kubernetes.ListResourcesByNamespaceRequest {
+	return kubernetes.ListResourcesByNamespaceRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		Namespace:     in.namespace(),
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+	}
+}
+
+func listAllBase(in inputs) kubernetes.ListAllResourcesRequest {
+	return kubernetes.ListAllResourcesRequest{
+		APIVersion:    in.APIVersion,
+		Kind:          in.Kind,
+		LabelSelector: in.LabelSelector,
+		FieldSelector: in.FieldSelector,
+	}
+}
+
 // rawView projects the bytes the Kubernetes functions return undecoded: the JSON
 // document as encoding/json reads it into an `any` (numbers kept as written; invalid
 // UTF-8 and lone surrogates become U+FFFD, a repeated key keeps its last value), or

@@ -34,31 +34,10 @@ func canI(h *capabilities.Host, in inputs) result {
 	return accessView(status.Allowed, status.Denied, status.Reason, status.EvaluationError)
 }
 
-func getResourceRequest(in inputs) kubernetes.GetResourceRequest {
-	return kubernetes.GetResourceRequest{
-		APIVersion:   in.APIVersion,
-		Kind:         in.Kind,
-		Name:         in.Name,
-		Namespace:    in.Namespace,
-		DisableCache: in.DisableCache,
-	}
-}
+func getResourceRequest(in inputs) kubernetes.GetResourceRequest { return getResourceBase(in) }
 
 func listByNamespaceRequest(in inputs) kubernetes.ListResourcesByNamespaceRequest {
-	return kubernetes.ListResourcesByNamespaceRequest{
-		APIVersion:    in.APIVersion,
-		Kind:          in.Kind,
-		Namespace:     in.namespace(),
-		LabelSelector: in.LabelSelector,
-		FieldSelector: in.FieldSelector,
-	}
+	return listByNamespaceBase(in)
 }
 
-func listAllRequest(in inputs) kubernetes.ListAllResourcesRequest {
-	return kubernetes.ListAllResourcesRequest{
-		APIVersion:    in.APIVersion,
-		Kind:          in.Kind,
-		LabelSelector: in.LabelSelector,
-		FieldSelector: in.FieldSelector,
-	}
-}
+func listAllRequest(in inputs) kubernetes.ListAllResourcesRequest { return listAllBase(in) }

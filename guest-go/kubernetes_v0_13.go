@@ -34,33 +34,19 @@ func canI(h *capabilities.Host, in inputs) result {
 }
 
 func getResourceRequest(in inputs) kubernetes.GetResourceRequest {
-	return kubernetes.GetResourceRequest{
-		APIVersion:   in.APIVersion,
-		Kind:         in.Kind,
-		Name:         in.Name,
-		Namespace:    in.Namespace,
-		DisableCache: in.DisableCache,
-		FieldMasks:   in.FieldMasks,
-	}
+	request := getResourceBase(in)
+	request.FieldMasks = in.FieldMasks
+	return request
 }
 
 func listByNamespaceRequest(in inputs) kubernetes.ListResourcesByNamespaceRequest {
-	return kubernetes.ListResourcesByNamespaceRequest{
-		APIVersion:    in.APIVersion,
-		Kind:          in.Kind,
-		Namespace:     in.namespace(),
-		LabelSelector: in.LabelSelector,
-		FieldSelector: in.FieldSelector,
-		FieldMasks:    in.FieldMasks,
-	}
+	request := listByNamespaceBase(in)
+	request.FieldMasks = in.FieldMasks
+	return request
 }
 
 func listAllRequest(in inputs) kubernetes.ListAllResourcesRequest {
-	return kubernetes.ListAllResourcesRequest{
-		APIVersion:    in.APIVersion,
-		Kind:          in.Kind,
-		LabelSelector: in.LabelSelector,
-		FieldSelector: in.FieldSelector,
-		FieldMasks:    in.FieldMasks,
-	}
+	request := listAllBase(in)
+	request.FieldMasks = in.FieldMasks
+	return request
 }

@@ -246,10 +246,7 @@ fn get_resource(request: &[u8]) -> CallResult {
         field_masks: i.get("field_masks")?,
     };
     fn get<T: DeserializeOwned + Clone + Serialize>(request: &GetResourceRequest) -> CallResult {
-        answer(match kubernetes::get_resource::<T>(request) {
-            Ok(object) => ok(None, serde_json::to_value(object)?),
-            Err(e) => sdk_error(e),
-        })
+        serialised(kubernetes::get_resource::<T>(request))
     }
     // A kind k8s-openapi has no type for is read as JSON, as a policy reads a custom resource.
     by_kind!(request.api_version.as_str(), request.kind.as_str(), get(&request), get::<Value>(&request))
@@ -268,10 +265,7 @@ fn list_resources_by_namespace(request: &[u8]) -> CallResult {
     fn list<T: k8s_openapi::ListableResource + DeserializeOwned + Clone + Serialize>(
         request: &ListResourcesByNamespaceRequest,
     ) -> CallResult {
-        answer(match kubernetes::list_resources_by_namespace::<T>(request) {
-            Ok(list) => ok(None, serde_json::to_value(list)?),
-            Err(e) => sdk_error(e),
-        })
+        serialised(kubernetes::list_resources_by_namespace::<T>(request))
     }
     by_kind!(request.api_version.as_str(), request.kind.as_str(), list(&request), Err(NO_TYPE.into()))
 }
@@ -288,12 +282,17 @@ fn list_resources_all(request: &[u8]) -> CallResult {
     fn list<T: k8s_openapi::ListableResource + DeserializeOwned + Clone + Serialize>(
         request: &ListAllResourcesRequest,
     ) -> CallResult {
-        answer(match kubernetes::list_all_resources::<T>(request) {
-            Ok(list) => ok(None, serde_json::to_value(list)?),
-            Err(e) => sdk_error(e),
-        })
+        serialised(kubernetes::list_all_resources::<T>(request))
     }
     by_kind!(request.api_version.as_str(), request.kind.as_str(), list(&request), Err(NO_TYPE.into()))
+}
+
+/// The view of a Kubernetes result: the k8s-openapi value serialised back.
+fn serialised(result: Result<impl Serialize, impl std::fmt::Display>) -> CallResult {
+    answer(match result {
+        Ok(value) => ok(None, serde_json::to_value(value)?),
+        Err(e) => sdk_error(e),
+    })
 }
 
 /// The runner refuses list cases of other kinds: this guest has no type to list them as.

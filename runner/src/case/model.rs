@@ -279,6 +279,24 @@ impl Case {
         serde_json::to_vec(&self.input).expect("a JSON map serialises")
     }
 
+    /// A case a fuzz campaign made in memory: no file, no provenance, no expectations.
+    pub fn fuzz_input(id: impl Into<String>, op: Op, input: Input, response: HostResponse) -> Case {
+        Case {
+            id: id.into(),
+            description: String::new(),
+            op,
+            input,
+            response,
+            origin: Origin::Fuzz,
+            provenance: None,
+            spec: None,
+            tags: Vec::new(),
+            level: Level::Required,
+            expect: None,
+            source: "fuzz".into(),
+        }
+    }
+
     /// The guest request of an OCI operation on `image`.
     pub fn image_input(image: &str) -> Input {
         serde_json::Map::from_iter([("image".to_string(), serde_json::Value::from(image))])

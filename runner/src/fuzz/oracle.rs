@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::case::{Case, HostResponse, Level, Op, Origin};
+use crate::case::{Case, HostResponse, Op};
 use crate::compare::Verdict;
 use crate::expectations::{self, Signature};
 use crate::run::{CaseResult, Runner};
@@ -230,20 +230,7 @@ fn coverage(result: &CaseResult) -> Coverage {
 
 /// An input as a case: the host answers `op` with `bytes`.
 fn input_case(op: Op, bytes: &[u8]) -> Case {
-    Case {
-        id: "fuzz-input".into(),
-        description: String::new(),
-        op,
-        input: super::generate::input(op),
-        response: HostResponse::Success(bytes.to_vec()),
-        origin: Origin::Fuzz,
-        provenance: None,
-        spec: None,
-        tags: Vec::new(),
-        level: Level::Required,
-        expect: None,
-        source: "fuzz".into(),
-    }
+    Case::fuzz_input("fuzz-input", op, super::generate::input(op), HostResponse::Success(bytes.to_vec()))
 }
 
 fn classify(result: CaseResult) -> Evaluation {

@@ -222,20 +222,7 @@ fn as_case(op: Op, input: Value, response: &HostResponse, n: usize) -> Option<Ca
         true => input.get("image").is_some_and(Value::is_string) && input.len() == 1,
         false => crate::case::check_input(op, &input).is_ok(),
     };
-    valid.then(|| Case {
-        id: format!("fuzz-request-{n}"),
-        description: String::new(),
-        op,
-        input,
-        response: response.clone(),
-        origin: Origin::Fuzz,
-        provenance: None,
-        spec: None,
-        tags: Vec::new(),
-        level: Level::Required,
-        expect: None,
-        source: "fuzz".into(),
-    })
+    valid.then(|| Case::fuzz_input(format!("fuzz-request-{n}"), op, input, response.clone()))
 }
 
 /// The symptom of a case the guests did not agree on (a runner limit is not one).

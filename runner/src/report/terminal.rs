@@ -203,14 +203,14 @@ pub fn render_summary(out: &mut impl Write, report: &ReportHead) -> io::Result<(
     writeln!(out)?;
     writeln!(
         out,
-        "{BOLD}{:<22}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{:>12}{BOLD:#}",
+        "{BOLD}{:<28}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{:>12}{BOLD:#}",
         "op", "cases", "agree", "diverge", "crash", "inconclusive", "expected", "unexpected"
     )?;
     let row = |out: &mut dyn Write, name: &str, c: &Counts| {
         let style = if c.unexpected > 0 { RED } else { Style::new() };
         writeln!(
             out,
-            "{:<22}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{style}{:>12}{style:#}",
+            "{:<28}{:>7}{:>7}{:>9}{:>7}{:>14}{:>10}{style}{:>12}{style:#}",
             name, c.cases, c.agree, c.diverge, c.crash, c.inconclusive, c.expected, c.unexpected
         )
     };
