@@ -132,7 +132,7 @@ impl Covered {
     }
 
     pub fn covers(&self, class: &Class) -> bool {
-        self.ids.contains(&class.id())
+        self.contains_id(&class.id())
     }
 
     /// Whether a class id (a response class's, or a request symptom's) is covered.

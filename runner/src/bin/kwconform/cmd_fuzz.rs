@@ -48,14 +48,8 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     if args.requests {
         let runner = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
         let bar = progress_bar(budget);
-        let summary = kwconform::fuzz::fuzz_requests(&runner, &options, &known, &stop, |finding| {
-            bar.println(format!(
-                "new: {} {} ({}) → {}",
-                finding.op,
-                finding.id,
-                finding.symptom,
-                finding.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-            ))
+        let summary = kwconform::fuzz::fuzz_requests(&runner, &options, &known, &stop, |f| {
+            bar.println(saved_line(f.op, &f.id, &f.symptom, f.path.as_deref()))
         })?;
         bar.finish_and_clear();
         print_request_summary(&summary);
@@ -79,19 +73,20 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
                 executions as f64 / elapsed.as_secs_f64().max(0.001)
             ));
         }
-        FuzzEvent::Saved { class } => bar.println(format!(
-            "new: {} {} ({}) → {}",
-            class.op,
-            class.id,
-            class.summary,
-            class.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-        )),
+        FuzzEvent::Saved { class } => {
+            bar.println(saved_line(class.op, &class.id, &class.summary, class.path.as_deref()))
+        }
     })?;
     bar.finish_and_clear();
     print_fuzz_summary(&summary);
     let saved: Vec<PathBuf> = summary.classes.iter().filter_map(|c| c.path.clone()).collect();
     write_summary(project, &specs, execution, &report_dir, "fuzz-summary.json", &summary, &saved)?;
     Ok(if saved.is_empty() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED })
+}
+
+/// The line printed above the progress bar when a campaign saves a case.
+fn saved_line(op: Op, id: &str, what: &str, path: Option<&Path>) -> String {
+    format!("new: {op} {id} ({what}) → {}", path.map(|p| p.display().to_string()).unwrap_or_default())
 }
 
 /// Writes a campaign's summary as `name` into the report folder, then runs the cases it
