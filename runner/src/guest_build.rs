@@ -316,10 +316,14 @@ impl Project {
                 (format!("path = {:?}", checkout.path), checkout.env())
             }
         };
+        // Every build shares the default guest's target directory, so the dependencies
+        // that resolve alike (k8s-openapi, serde, oci-spec...) compile once; the library
+        // is named by the key, so two builds never write the same module file.
+        let lib = format!("kwconform_guest_rust_{key}");
         let manifest = |oci_spec: &str| {
             format!(
                 "[package]\nname = \"kwconform-guest-rust\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-                 [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
+                 [lib]\nname = \"{lib}\"\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
                  kubewarden-policy-sdk = {{ {sdk_dep}, default-features = false, features = [\"cluster-context\"] }}\n\
                  wapc-guest = \"1\"\nserde = \"1\"\nserde_json = \"1\"\nbase64 = \"0.22\"\n{oci_spec}\n\
                  [workspace]\n\n[profile.release]\nopt-level = \"s\"\nlto = true\n"
@@ -344,15 +348,15 @@ impl Project {
              k8s-openapi = {{ version = \"={k8s_openapi}\", default-features = false, features = [\"v1_33\"] }}"
         )))?;
         let _ = writeln!(log, "kwconform: building the rust guest against {sdk:?} (oci-spec {oci_spec})");
-        run(Command::new(&cargo).current_dir(&copy).envs(provenance).args([
-            "build",
-            "--release",
-            "--target",
-            WASM_TARGET,
-        ]))?;
-        let built = copy.join("target").join(WASM_TARGET).join("release").join("kwconform_guest_rust.wasm");
+        run(Command::new(&cargo)
+            .current_dir(&copy)
+            .envs(provenance)
+            .args(["build", "--release", "--target", WASM_TARGET, "--target-dir"])
+            .arg(self.guests_dir()))?;
+        let built = self.guests_dir().join(WASM_TARGET).join("release").join(format!("{lib}.wasm"));
         install(&built, &output)?;
-        // The module is cached; the build copy (with its own target/) is not kept.
+        // The module is cached; the build copy and its module file are not kept.
+        let _ = std::fs::remove_file(&built);
         let _ = std::fs::remove_dir_all(&copy);
         Ok(output)
     }
