@@ -1,11 +1,10 @@
 //! kwctl session files, exactly as kwctl reads and writes them (docs/kwctl.md):
 //! what `kwctl run --record-host-capabilities-interactions FILE` writes and
 //! `--replay-host-capabilities-interactions FILE` reads. Every exchange of an operation
-//! kwconform runs (the OCI fetches, the five `v2/verify` requests, DNS lookups) becomes a
-//! case, and such a case becomes a session.
+//! kwconform runs becomes a case, and such a case becomes a session.
 //!
 //! The types mirror kwctl's own (`src/callback_handler/proxy.rs`, unchanged since
-//! kwctl 1.6) and the YAML crate is the one kwctl uses since 1.36 (`yaml_serde`, whose
+//! kwctl 1.6; the requests as kwctl 1.33 records them) and the YAML crate is the one kwctl uses since 1.36 (`yaml_serde`, whose
 //! output is byte-identical to the `serde_yaml` 0.9 older releases pin). kwctl records
 //! a failed callback's bare message; the host wraps it for the guest
 //! (`Callback evaluation failure: …`), on recording and on replay alike, so the case
@@ -13,7 +12,12 @@
 
 use std::path::Path;
 
+use std::collections::BTreeSet;
+
+use kubewarden_policy_sdk::host_capabilities::crypto_v1::CertificateVerificationRequest;
+use kubewarden_policy_sdk::host_capabilities::kubernetes::SubjectAccessReview;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use yaml_serde::Value;
 
 use crate::case::{
@@ -39,8 +43,12 @@ enum Response {
 
 /// The variants of policy-evaluator's `CallbackRequestType` (externally tagged: YAML
 /// `!OciManifest\nimage: ...`) for the operations kwconform runs, the `request` string
-/// of an exchange. They record the request as the host decoded it, so a verification's
-/// certificates are bytes; kwctl's maps are `HashMap`s, written here in key order.
+/// of an exchange, as kwctl 1.33 declares them (kubewarden/kubewarden-controller,
+/// `crates/policy-evaluator/src/callback_requests.rs`). They record the request as the
+/// host decoded it, so certificates are bytes and field masks a sorted set; kwctl's
+/// maps are `HashMap`s, written here in key order. `can_i` and the certificate check
+/// are recorded since kwctl 1.32 (with the SDK's own request types, used here too),
+/// field masks since 1.33 (older kwctl ignores the member).
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 enum Request {
     OciManifestDigest { image: String },
@@ -65,8 +73,7 @@ enum Request {
         name: String,
         namespace: Option<String>,
         disable_cache: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        field_masks: Option<Vec<String>>,
+        field_masks: Option<BTreeSet<String>>,
     },
     KubernetesListResourceNamespace {
         api_version: String,
@@ -74,17 +81,17 @@ enum Request {
         namespace: String,
         label_selector: Option<String>,
         field_selector: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        field_masks: Option<Vec<String>>,
+        field_masks: Option<BTreeSet<String>>,
     },
     KubernetesListResourceAll {
         api_version: String,
         kind: String,
         label_selector: Option<String>,
         field_selector: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        field_masks: Option<Vec<String>>,
+        field_masks: Option<BTreeSet<String>>,
     },
+    KubernetesCanI { request: SubjectAccessReview, disable_cache: bool },
+    CryptoIsCertificateTrusted { request: CertificateVerificationRequest },
 }
 
 type Annotations = std::collections::BTreeMap<String, String>;
@@ -102,7 +109,7 @@ struct KeylessPrefixInfo {
 }
 
 /// The recorded request's tag for each operation kwconform runs.
-const TAGS: [(Op, &str); 12] = [
+const TAGS: [(Op, &str); 14] = [
     (Op::OciManifest, "OciManifest"),
     (Op::ManifestDigest, "OciManifestDigest"),
     (Op::OciManifestConfig, "OciManifestAndConfig"),
@@ -111,7 +118,9 @@ const TAGS: [(Op, &str); 12] = [
     (Op::VerifyKeylessPrefix, "SigstoreKeylessPrefixVerify"),
     (Op::VerifyGithubActions, "SigstoreGithubActionsVerify"),
     (Op::VerifyCertificate, "SigstoreCertificateVerify"),
+    (Op::IsCertificateTrusted, "CryptoIsCertificateTrusted"),
     (Op::DnsLookupHost, "DNSLookupHost"),
+    (Op::CanI, "KubernetesCanI"),
     (Op::GetResource, "KubernetesGetResource"),
     (Op::ListResourcesByNamespace, "KubernetesListResourceNamespace"),
     (Op::ListResourcesAll, "KubernetesListResourceAll"),
@@ -119,10 +128,10 @@ const TAGS: [(Op, &str); 12] = [
 
 impl Request {
     /// The request the host decodes from the Rust SDK's payload for the case's inputs:
-    /// no list is an empty one, certificate text its UTF-8 bytes. `None` for an operation
-    /// kwctl records differently (`is_certificate_trusted`).
-    fn new(case: &Case) -> Option<Request> {
-        let (_, tag) = TAGS.iter().find(|(op, _)| *op == case.op)?;
+    /// no list is an empty one, certificate text its UTF-8 bytes, an empty `not_after`
+    /// none (the SDK's `optional_string_as_none`).
+    fn new(case: &Case) -> Request {
+        let (_, tag) = TAGS.iter().find(|(op, _)| *op == case.op).expect("every operation has a tag");
         let mut fields = case.input.clone();
         let list = match case.op {
             Op::VerifyPubKeys => Some("pub_keys"),
@@ -133,17 +142,29 @@ impl Request {
         if let Some(list) = list
             && matches!(fields.get(list), None | Some(serde_json::Value::Null))
         {
-            fields.insert(list.into(), serde_json::json!([]));
+            fields.insert(list.into(), json!([]));
         }
-        let bytes = |v: &serde_json::Value| serde_json::json!(v.as_str().unwrap_or_default().as_bytes());
+        let bytes = |v: &serde_json::Value| json!(v.as_str().unwrap_or_default().as_bytes());
         if let Some(certificate) = fields.get_mut("certificate") {
             *certificate = bytes(certificate);
         }
         if let Some(serde_json::Value::Array(chain)) = fields.get_mut("certificate_chain") {
             chain.iter_mut().for_each(|c| *c = bytes(c));
         }
-        let tagged = serde_json::json!({ *tag: fields });
-        Some(serde_json::from_value(tagged).expect("a checked input is a request"))
+        let fields = match case.op {
+            Op::CanI => {
+                let disable_cache = fields.remove("disable_cache");
+                json!({ "request": fields, "disable_cache": disable_cache })
+            }
+            Op::IsCertificateTrusted => {
+                each_certificate_data(&mut fields, |data| Some(*data = bytes(data)));
+                let not_after = fields.get("not_after").filter(|n| n.as_str() != Some("")).cloned();
+                fields.insert("not_after".into(), not_after.unwrap_or_default());
+                json!({ "request": fields })
+            }
+            _ => serde_json::Value::Object(fields),
+        };
+        serde_json::from_value(json!({ *tag: fields })).expect("a checked input is a request")
     }
 
     /// The operation and the case's inputs; `None` when a recorded certificate is not
@@ -159,6 +180,10 @@ impl Request {
             let bytes: Vec<u8> = serde_json::from_value(v.clone()).ok()?;
             Some(serde_json::Value::String(String::from_utf8(bytes).ok()?))
         };
+        // `can_i` and the certificate check hold the SDK's request under `request`.
+        if let Some(serde_json::Value::Object(request)) = input.remove("request") {
+            input.extend(request);
+        }
         if let Some(certificate) = input.get_mut("certificate") {
             *certificate = text(certificate)?;
         }
@@ -167,9 +192,22 @@ impl Request {
                 *c = text(c)?;
             }
         }
+        each_certificate_data(&mut input, |data| Some(*data = text(data)?))?;
         let (op, _) = TAGS.iter().find(|(_, t)| *t == tag).expect("every variant has a tag");
         Some((*op, input))
     }
+}
+
+/// Applies `f` to the `data` of each certificate of a certificate check's inputs;
+/// `None` as soon as `f` gives none.
+fn each_certificate_data(input: &mut Input, mut f: impl FnMut(&mut serde_json::Value) -> Option<()>) -> Option<()> {
+    if let Some(cert) = input.get_mut("cert") {
+        f(&mut cert["data"])?;
+    }
+    if let Some(serde_json::Value::Array(chain)) = input.get_mut("cert_chain") {
+        chain.iter_mut().try_for_each(|c| f(&mut c["data"]))?;
+    }
+    Some(())
 }
 
 /// An exchange of a session for an operation kwconform does not run.
@@ -270,8 +308,7 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
 /// A session with the case's one exchange, as kwctl would have recorded it, which
 /// `kwctl run --replay-host-capabilities-interactions` replays against a real policy.
 pub fn export(case: &Case) -> Result<String, ExportError> {
-    let request = Request::new(case).ok_or_else(|| ExportError::NotRecorded { case: case.id.clone(), op: case.op })?;
-    let request = yaml_serde::to_string(&request).expect("a request serialises");
+    let request = yaml_serde::to_string(&Request::new(case)).expect("a request serialises");
     let response = match &case.response {
         HostResponse::Success(bytes) => Response::Success {
             payload: String::from_utf8(bytes.clone())
@@ -286,8 +323,6 @@ pub fn export(case: &Case) -> Result<String, ExportError> {
 pub enum ExportError {
     #[error("case {case}: kwctl sessions carry payloads as text, and this response is not UTF-8")]
     NotUtf8 { case: String },
-    #[error("case {case}: kwconform does not write kwctl sessions for {op}")]
-    NotRecorded { case: String, op: Op },
 }
 
 /// Where the exchanges of a session are: the top-level items of its YAML list (lines

@@ -1,5 +1,6 @@
 //! kwctl session files, checked against kwctl's own session types (kwctl
-//! `src/callback_handler/proxy.rs`, policy-evaluator's `CallbackRequestType`) with both
+//! `src/callback_handler/proxy.rs`, policy-evaluator's `CallbackRequestType` as of
+//! kwctl 1.33) with both
 //! YAML crates kwctl has used: `serde_yaml` 0.9.34 (up to kwctl 1.35) and `yaml_serde`
 //! 0.10 (kwctl 1.36 on).
 
@@ -15,6 +16,9 @@ use serde::{Deserialize, Serialize};
 /// kwctl's session types, as kwctl declares them.
 mod kwctl_types {
     use super::*;
+    use kubewarden_policy_sdk::host_capabilities::crypto_v1::CertificateVerificationRequest;
+    use kubewarden_policy_sdk::host_capabilities::kubernetes::SubjectAccessReview;
+    use std::collections::BTreeSet;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(tag = "type")]
@@ -50,16 +54,13 @@ mod kwctl_types {
             annotations: Option<Annotations>,
         },
         DNSLookupHost { host: String },
-        // As the published sessions record them (policy-evaluator before field masks);
-        // newer hosts add `field_masks`, written here only when a case has them.
         KubernetesGetResource {
             api_version: String,
             kind: String,
             name: String,
             namespace: Option<String>,
             disable_cache: bool,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            field_masks: Option<Vec<String>>,
+            field_masks: Option<BTreeSet<String>>,
         },
         KubernetesListResourceNamespace {
             api_version: String,
@@ -67,17 +68,17 @@ mod kwctl_types {
             namespace: String,
             label_selector: Option<String>,
             field_selector: Option<String>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            field_masks: Option<Vec<String>>,
+            field_masks: Option<BTreeSet<String>>,
         },
         KubernetesListResourceAll {
             api_version: String,
             kind: String,
             label_selector: Option<String>,
             field_selector: Option<String>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            field_masks: Option<Vec<String>>,
+            field_masks: Option<BTreeSet<String>>,
         },
+        KubernetesCanI { request: SubjectAccessReview, disable_cache: bool },
+        CryptoIsCertificateTrusted { request: CertificateVerificationRequest },
     }
 
     pub type Annotations = std::collections::BTreeMap<String, String>;
@@ -134,7 +135,7 @@ const SESSION: &str = r#"---
     !KubernetesCanI
     request:
       groups: null
-      resource_attributes: null
+      resource_attributes: {group: apps, name: null, namespace: default, resource: deployments, subresource: null, verb: create, version: null}
       user: system:serviceaccount:local:p-testing
     disable_cache: true
   response:
@@ -154,21 +155,61 @@ const SESSION: &str = r#"---
   response:
     type: Error
     message: manifest unknown
+- type: Exchange
+  request: |
+    !KubernetesGetResourcePluralName
+    api_version: v1
+    kind: Service
+  response:
+    type: Success
+    payload: services
+- type: Exchange
+  request: |
+    !CryptoIsCertificateTrusted
+    request:
+      cert: {encoding: Pem, data: [80, 69, 77]}
+      cert_chain: null
+      not_after: 2030-01-01T00:00:00Z
+  response:
+    type: Success
+    payload: '{"trusted":true,"reason":""}'
 "#;
 
 #[test]
 fn exchanges_of_operations_kwconform_runs_become_cases_and_the_rest_is_skipped() {
     let (cases, skipped) = import_text(SESSION, "replay-session.yml").unwrap();
     assert_eq!(skipped.len(), 1);
-    assert_eq!((skipped[0].index, skipped[0].request.as_str()), (0, "!KubernetesCanI"));
+    assert_eq!((skipped[0].index, skipped[0].request.as_str()), (3, "!KubernetesGetResourcePluralName"));
     let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["manifest_digest/kwctl/replay-session/1", "oci_manifest/kwctl/replay-session/2"]);
+    assert_eq!(
+        ids,
+        [
+            "can_i/kwctl/replay-session/0",
+            "manifest_digest/kwctl/replay-session/1",
+            "oci_manifest/kwctl/replay-session/2",
+            "is_certificate_trusted/kwctl/replay-session/4"
+        ]
+    );
     assert_eq!(cases[0].origin, Origin::KwctlSession);
     assert_eq!(
-        (cases[1].op, cases[1].image.as_deref().unwrap_or_default()),
+        (cases[2].op, cases[2].image.as_deref().unwrap_or_default()),
         (Op::OciManifest, "ghcr.io/kubewarden/tests/missing:v0")
     );
-    assert!(matches!(&cases[1].response, ResponseSpec::HostError(m) if m == "manifest unknown"));
+    assert!(matches!(&cases[2].response, ResponseSpec::HostError(m) if m == "manifest unknown"));
+    // The SDK's request under `request:` becomes the inputs, certificate bytes text.
+    let input = |i: usize| serde_json::Value::Object(cases[i].input.clone().unwrap());
+    assert_eq!(
+        input(0),
+        serde_json::json!({
+            "user": "system:serviceaccount:local:p-testing", "groups": null, "disable_cache": true,
+            "resource_attributes": {"group": "apps", "name": null, "namespace": "default",
+                "resource": "deployments", "subresource": null, "verb": "create", "version": null}
+        })
+    );
+    assert_eq!(
+        input(3),
+        serde_json::json!({"cert": {"encoding": "Pem", "data": "PEM"}, "cert_chain": null, "not_after": "2030-01-01T00:00:00Z"})
+    );
     // The imported cases are valid case files.
     let dir = tempfile::tempdir().unwrap();
     for c in &cases {
@@ -199,12 +240,12 @@ fn malformed_sessions_are_located_at_the_exchange_and_inside_its_request() {
     assert!(e.line >= 3, "{e}");
     // A bad request in the third exchange, after a Kubernetes request that has a
     // `request:` member of its own.
-    let can_i = "- type: Exchange\n  request: |\n    !KubernetesCanI\n    request:\n      user: alice\n    disable_cache: false\n  response:\n    type: Success\n    payload: '{}'\n";
+    let can_i = "- type: Exchange\n  request: |\n    !KubernetesCanI\n    request:\n      user: alice\n      resource_attributes: {verb: get, resource: pods}\n    disable_cache: false\n  response:\n    type: Success\n    payload: '{}'\n";
     let text = format!("{can_i}{}", SESSION.trim_start_matches("---\n"))
         .replace("image: ghcr.io/kubewarden/tests/missing:v0", "img: x");
     let e = import_text(&text, "bad.yml").unwrap_err();
     assert!(e.message.contains("exchange 3"), "{e}");
-    assert_eq!((e.line, e.column), (30, 5), "{e}"); // `img: x`, inside exchange 3's request
+    assert_eq!((e.line, e.column), (31, 5), "{e}"); // `img: x`, inside exchange 3's request
     // A type error inside a response is at that response, not at 1:1.
     let text = SESSION.replace("payload: '{\"digest\"", "payloadx: '{\"digest\"");
     let e = import_text(&text, "bad.yml").unwrap_err();
@@ -219,15 +260,10 @@ fn malformed_sessions_are_located_at_the_exchange_and_inside_its_request() {
 #[test]
 fn exported_sessions_are_byte_for_byte_what_kwctl_writes_for_every_case() {
     let cases = case::load_cases(&[Project::this_checkout().cases_dir()]).unwrap();
-    let (mut exported, mut not_utf8, mut not_recorded) = (0, 0, 0);
+    let (mut exported, mut not_utf8) = (0, 0);
     for case in &cases {
         let session = match kwctl::export(case) {
             Ok(session) => session,
-            Err(kwctl::ExportError::NotRecorded { .. }) => {
-                assert!(matches!(case.op, Op::IsCertificateTrusted | Op::CanI), "{}", case.id);
-                not_recorded += 1;
-                continue;
-            }
             Err(kwctl::ExportError::NotUtf8 { .. }) => {
                 assert!(matches!(&case.response, HostResponse::Success(b) if std::str::from_utf8(b).is_err()));
                 not_utf8 += 1;
@@ -254,7 +290,7 @@ fn exported_sessions_are_byte_for_byte_what_kwctl_writes_for_every_case() {
         }
         exported += 1;
     }
-    assert_eq!(exported + not_utf8 + not_recorded, cases.len());
+    assert_eq!(exported + not_utf8, cases.len());
     assert!(exported >= 790, "{exported} of {}", cases.len());
 }
 
@@ -325,6 +361,11 @@ fn every_corpus_case_round_trips_through_a_session() {
             other => panic!("{other:?}"),
         };
         assert_eq!(bytes, case.response, "{}", case.id);
+        // The imported case is a valid case whose session is the same one: the inputs
+        // came back as far as the host decodes them.
+        let file = case::write_case_file(dir.path(), &format!("back{i}"), back).unwrap().unwrap();
+        let again = kwctl::export(&case::load_case_file(&file).unwrap()).unwrap();
+        assert_eq!(again, std::fs::read_to_string(&path).unwrap(), "{}", case.id);
         round_tripped += 1;
     }
     assert!(round_tripped >= 790, "{round_tripped}");
