@@ -13,9 +13,7 @@ use kwconform::host::{Answer, HostEngine, HostScript, Limits, Request};
 use kwconform::run::{CaseResult, Execution, Isolation, Runner};
 
 fn runner(execution: Execution) -> Runner {
-    let engine = HostEngine::new(Limits::default())
-        .unwrap()
-        .with_module_cache(Project::this_checkout().module_cache_dir());
+    let engine = common::engine(Limits::default());
     Runner::new(engine, common::guest_specs(), |_| {}).unwrap().with_execution(execution)
 }
 
@@ -86,7 +84,7 @@ fn request(image: &str, response: &str) -> Request {
 /// recorded with it, over waPC (Rust) and WASI-CLI (Go) alike.
 #[test]
 fn host_calls_belong_to_the_request_that_made_them() {
-    let engine = HostEngine::new(Limits::default()).unwrap();
+    let engine = common::engine(Limits::default());
     let digests = [
         "sha256:1111111111111111111111111111111111111111111111111111111111111111",
         "sha256:2222222222222222222222222222222222222222222222222222222222222222",
@@ -191,7 +189,7 @@ fn a_guest_with_state_across_requests_is_caught_and_its_fresh_result_reported() 
     let cases: Vec<_> =
         (1..=3).map(|i| common::case(&format!("s/{i}"), Op::ManifestDigest, digest)).collect();
     let run = |execution| {
-        Runner::new(HostEngine::new(Limits::default()).unwrap(), &guests, |_| {})
+        Runner::new(common::engine(Limits::default()), &guests, |_| {})
             .unwrap()
             .with_execution(execution)
             .run_collect(&cases)

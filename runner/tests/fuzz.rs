@@ -120,7 +120,7 @@ fn inputs_a_runner_limit_stopped_are_counted_not_taken_for_agreement() {
     let dir = tempfile::tempdir().unwrap();
     let limits =
         kwconform::host::Limits { timeout: std::time::Duration::from_millis(50), ..Default::default() };
-    let engine = kwconform::host::HostEngine::new(limits).unwrap();
+    let engine = common::engine(limits);
     let rust = common::guest_specs()[0].clone();
     let runner = kwconform::run::Runner::new(engine, &[rust, looping_guest(dir.path())], |_| {}).unwrap();
     let options = FuzzOptions {
@@ -164,8 +164,9 @@ fn coverage_feedback_on_the_real_guests_keeps_and_derives_inputs_deterministical
             kwconform::guest::GuestSpec { name: spec.name.clone(), path }
         })
         .collect();
-    let engine = kwconform::host::HostEngine::new(kwconform::host::Limits::default()).unwrap();
-    let runner = kwconform::run::Runner::new(engine, &instrumented, |_| {}).unwrap();
+    let runner =
+        kwconform::run::Runner::new(common::engine(kwconform::host::Limits::default()), &instrumented, |_| {})
+            .unwrap();
 
     // The same answers as the plain guests.
     for op in Op::ALL {

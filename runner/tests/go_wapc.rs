@@ -9,7 +9,7 @@ use kwconform::case::load_cases;
 use kwconform::compare::Verdict;
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
-use kwconform::host::{Abi, HostEngine, Limits, WapcHostFlavour};
+use kwconform::host::{Abi, Limits, WapcHostFlavour};
 use kwconform::run::Runner;
 
 #[test]
@@ -20,7 +20,7 @@ fn go_over_wapc_agrees_with_go_over_wasi_cli_on_every_case() {
         name: "go-wapc".into(),
         path: project.build_go_wapc_guest(&mut std::io::stderr()).expect("the go-wapc guest builds"),
     };
-    let engine = HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
+    let engine = common::engine(Limits::default());
     let runner = Runner::new(engine, &[go, go_wapc], |_| {}).unwrap();
     let guests = runner.guests();
     assert_eq!(guests[1].abi, Abi::Wapc, "a c-shared Go reactor speaking waPC");
@@ -50,9 +50,7 @@ fn both_wapc_hosts_give_identical_results_on_every_case() {
     };
     let cases = load_cases(&[project.cases_dir()]).unwrap();
     let run = |flavour: WapcHostFlavour| {
-        let engine = HostEngine::new(Limits::default())
-            .unwrap()
-            .with_module_cache(project.module_cache_dir())
+        let engine = common::engine(Limits::default())
             .with_wapc_host(flavour);
         let runner = Runner::new(engine, &[rust.clone(), go_wapc.clone()], |_| {}).unwrap();
         assert!(runner.guests().iter().all(|g| g.wapc_host == Some(flavour)));

@@ -131,8 +131,8 @@ fn run_hostile(name: &str, wat: &str) -> Vec<CaseResult> {
     let dir = tempfile::tempdir().unwrap();
     let hostile = GuestSpec { name: "hostile".into(), path: module(&dir, name, wat) };
     let rust = common::guest_specs()[0].clone();
-    let engine = HostEngine::new(limits()).unwrap();
-    let runner = Runner::new(engine, &[rust, hostile], |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let runner =
+        Runner::new(common::engine(limits()), &[rust, hostile], |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
     let started = Instant::now();
     let results = runner.run_collect(&cases());
     assert!(!results.interrupted);
@@ -299,7 +299,7 @@ fn guests_that_cannot_be_loaded_are_refused_with_the_reason() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let specs = [common::guest_specs()[0].clone(), GuestSpec { name: "bad".into(), path }];
-        match Runner::new(HostEngine::new(limits()).unwrap(), &specs, |_| {}) {
+        match Runner::new(common::engine(limits()), &specs, |_| {}) {
             Err(RunnerError::Load(e)) => e.to_string(),
             Err(e) => panic!("{name}: {e}"),
             Ok(_) => panic!("{name} loaded"),
@@ -356,7 +356,7 @@ fn guest_controlled_text_cannot_drive_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = GuestSpec { name: "hostile".into(), path: module(&dir, "escapes", &wat) };
     let runner =
-        Runner::new(HostEngine::new(limits()).unwrap(), &[common::guest_specs()[0].clone(), hostile], |_| {})
+        Runner::new(common::engine(limits()), &[common::guest_specs()[0].clone(), hostile], |_| {})
             .unwrap();
     let report = kwconform::report::Report::from_results(&runner.run_collect(&cases()));
     let mut terminal = Vec::new();

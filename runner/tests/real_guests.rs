@@ -30,7 +30,7 @@ fn image_manifest(media_type: Option<&str>) -> serde_json::Value {
 }
 
 fn engine() -> HostEngine {
-    HostEngine::new(Limits::default()).unwrap().with_module_cache(Project::this_checkout().module_cache_dir())
+    common::engine(Limits::default())
 }
 
 #[test]

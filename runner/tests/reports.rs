@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use kwconform::expectations::{Expectations, ExpectationsFile};
 use kwconform::guest_build::Project;
-use kwconform::host::{HostEngine, Limits};
+use kwconform::host::Limits;
 use kwconform::report::{self, Report};
 use kwconform::run::Runner;
 
@@ -26,8 +26,7 @@ fn reports() -> &'static (Report, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let trimmed = dir.path().join("expectations.json");
         std::fs::write(&trimmed, serde_json::to_vec(&list).unwrap()).unwrap();
-        let engine =
-            HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
+        let engine = common::engine(Limits::default());
         let runner = Runner::new(engine, common::guest_specs(), |_| {})
             .unwrap()
             .with_expectations(Expectations::load(&trimmed).unwrap());
@@ -223,7 +222,7 @@ fn shards_merged_equal_one_unsharded_run() {
     let project = Project::this_checkout();
     let cases = kwconform::case::load_cases(&[project.cases_dir()]).unwrap();
     let list = Expectations::load(&project.cases_dir().join(kwconform::expectations::FILE_NAME)).unwrap();
-    let engine = HostEngine::new(Limits::default()).unwrap().with_module_cache(project.module_cache_dir());
+    let engine = common::engine(Limits::default());
     let runner = Runner::new(engine, common::guest_specs(), |_| {}).unwrap().with_expectations(list);
     let whole = Report::from_results(&runner.run_collect(&cases));
 
