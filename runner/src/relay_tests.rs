@@ -77,3 +77,18 @@ fn an_index_inside_manifest_and_config_cannot_be_relayed() {
         Err(RelayError::IndexNeedsPlatformResolution)
     );
 }
+
+#[test]
+fn answers_without_a_fetched_document_and_kubernetes_answers_are_not_relayed() {
+    let answer = HostResponse::Success(b"{}".to_vec());
+    for op in Op::ALL {
+        let expected = match op {
+            Op::OciManifest | Op::ManifestDigest | Op::OciManifestConfig => continue,
+            Op::CanI | Op::GetResource | Op::ListResourcesByNamespace | Op::ListResourcesAll => {
+                RelayError::KubernetesNotModelled(op)
+            }
+            _ => RelayError::NotRelayed(op),
+        };
+        assert_eq!(relay(op, &answer), Err(expected), "{op}");
+    }
+}
