@@ -10,14 +10,18 @@ mod view;
 
 use std::collections::BTreeMap;
 
-use kubewarden_policy_sdk::host_capabilities::crypto::{self, BoolWithReason, Certificate, CertificateEncoding};
-use kubewarden_policy_sdk::host_capabilities::verification::{self, KeylessInfo, KeylessPrefixInfo, VerificationResponse};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use kubewarden_policy_sdk::host_capabilities::crypto::{
+    self, BoolWithReason, Certificate, CertificateEncoding,
+};
 use kubewarden_policy_sdk::host_capabilities::kubernetes::{
     self, CanIRequest, GetResourceRequest, ListAllResourcesRequest, ListResourcesByNamespaceRequest,
     ResourceAttributes, SubjectAccessReview,
+};
+use kubewarden_policy_sdk::host_capabilities::verification::{
+    self, KeylessInfo, KeylessPrefixInfo, VerificationResponse,
 };
 use kubewarden_policy_sdk::host_capabilities::{net, oci};
 use serde::Serialize;
@@ -101,7 +105,8 @@ fn verify_pub_keys(request: &[u8]) -> CallResult {
 fn verify_keyless_exact(request: &[u8]) -> CallResult {
     let i = Inputs::parse(request)?;
     let keyless = i.list::<Value>("keyless")?;
-    let keyless = keyless.iter().map(|k| Ok(KeylessInfo { issuer: text(k, "issuer")?, subject: text(k, "subject")? }));
+    let keyless =
+        keyless.iter().map(|k| Ok(KeylessInfo { issuer: text(k, "issuer")?, subject: text(k, "subject")? }));
     verified(verification::verify_keyless_exact_match(
         &i.get::<String>("image")?,
         keyless.collect::<Result<_, Error>>()?,

@@ -230,14 +230,21 @@ impl Pair<'_> {
                     let decoded = |p: &[u8]| serde_json::from_slice::<Value>(p).ok();
                     match (decoded(&l.payload), decoded(&r.payload)) {
                         (Some(lj), Some(rj)) if lj == rj => "decode to the same JSON value",
-                        _ => return self.differ(&format!("/calls/{i}/payload"), text(&l.payload), text(&r.payload)),
+                        _ => {
+                            return self.differ(
+                                &format!("/calls/{i}/payload"),
+                                text(&l.payload),
+                                text(&r.payload),
+                            );
+                        }
                     }
                 }
                 // Both refused: each guest got a host error; the messages are not compared.
                 (HostRequest::Undecodable(_), HostRequest::Undecodable(_)) => "are both refused by the host",
                 (HostRequest::Decoded(lv), HostRequest::Decoded(rv)) => {
                     let side = |view| Side { view, types: None };
-                    let requests = equality::compare_views(&format!("/calls/{i}/request"), side(lv), side(rv));
+                    let requests =
+                        equality::compare_views(&format!("/calls/{i}/request"), side(lv), side(rv));
                     if !requests.differences.is_empty() {
                         for d in requests.differences {
                             self.differ(&d.path, d.left, d.right);

@@ -51,13 +51,36 @@ enum Response {
 /// field masks since 1.33 (older kwctl ignores the member).
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 enum Request {
-    OciManifestDigest { image: String },
-    OciManifest { image: String },
-    OciManifestAndConfig { image: String },
-    SigstorePubKeyVerify { image: String, pub_keys: Vec<String>, annotations: Option<Annotations> },
-    SigstoreKeylessVerify { image: String, keyless: Vec<KeylessInfo>, annotations: Option<Annotations> },
-    SigstoreKeylessPrefixVerify { image: String, keyless_prefix: Vec<KeylessPrefixInfo>, annotations: Option<Annotations> },
-    SigstoreGithubActionsVerify { image: String, owner: String, repo: Option<String>, annotations: Option<Annotations> },
+    OciManifestDigest {
+        image: String,
+    },
+    OciManifest {
+        image: String,
+    },
+    OciManifestAndConfig {
+        image: String,
+    },
+    SigstorePubKeyVerify {
+        image: String,
+        pub_keys: Vec<String>,
+        annotations: Option<Annotations>,
+    },
+    SigstoreKeylessVerify {
+        image: String,
+        keyless: Vec<KeylessInfo>,
+        annotations: Option<Annotations>,
+    },
+    SigstoreKeylessPrefixVerify {
+        image: String,
+        keyless_prefix: Vec<KeylessPrefixInfo>,
+        annotations: Option<Annotations>,
+    },
+    SigstoreGithubActionsVerify {
+        image: String,
+        owner: String,
+        repo: Option<String>,
+        annotations: Option<Annotations>,
+    },
     SigstoreCertificateVerify {
         image: String,
         certificate: Vec<u8>,
@@ -66,7 +89,9 @@ enum Request {
         annotations: Option<Annotations>,
     },
     #[serde(rename = "DNSLookupHost")]
-    DnsLookupHost { host: String },
+    DnsLookupHost {
+        host: String,
+    },
     KubernetesGetResource {
         api_version: String,
         kind: String,
@@ -90,8 +115,13 @@ enum Request {
         field_selector: Option<String>,
         field_masks: Option<BTreeSet<String>>,
     },
-    KubernetesCanI { request: SubjectAccessReview, disable_cache: bool },
-    CryptoIsCertificateTrusted { request: CertificateVerificationRequest },
+    KubernetesCanI {
+        request: SubjectAccessReview,
+        disable_cache: bool,
+    },
+    CryptoIsCertificateTrusted {
+        request: CertificateVerificationRequest,
+    },
 }
 
 type Annotations = std::collections::BTreeMap<String, String>;
@@ -170,7 +200,8 @@ impl Request {
     /// The operation and the case's inputs; `None` when a recorded certificate is not
     /// UTF-8 text, which no case input can express.
     fn into_parts(self) -> Option<(Op, Input)> {
-        let serde_json::Value::Object(tagged) = serde_json::to_value(&self).expect("a request serialises") else {
+        let serde_json::Value::Object(tagged) = serde_json::to_value(&self).expect("a request serialises")
+        else {
             unreachable!("an externally tagged enum is an object")
         };
         let (tag, serde_json::Value::Object(mut input)) = tagged.into_iter().next().expect("one tag") else {
@@ -200,7 +231,10 @@ impl Request {
 
 /// Applies `f` to the `data` of each certificate of a certificate check's inputs;
 /// `None` as soon as `f` gives none.
-fn each_certificate_data(input: &mut Input, mut f: impl FnMut(&mut serde_json::Value) -> Option<()>) -> Option<()> {
+fn each_certificate_data(
+    input: &mut Input,
+    mut f: impl FnMut(&mut serde_json::Value) -> Option<()>,
+) -> Option<()> {
     if let Some(cert) = input.get_mut("cert") {
         f(&mut cert["data"])?;
     }
@@ -269,7 +303,8 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
             skipped.push(Skipped { index, request: tag });
             continue;
         }
-        let Some((op, input)) = yaml_serde::from_str::<Request>(&request).map_err(in_request)?.into_parts() else {
+        let Some((op, input)) = yaml_serde::from_str::<Request>(&request).map_err(in_request)?.into_parts()
+        else {
             skipped.push(Skipped { index, request: tag });
             continue;
         };
@@ -285,7 +320,9 @@ pub fn import(path: &Path) -> Result<(Vec<CaseFile>, Vec<Skipped>), CaseError> {
                 serde_json::Value::Object(input.clone())
             ),
             op,
-            image: op.is_oci().then(|| input.get("image").and_then(|i| i.as_str()).unwrap_or_default().to_string()),
+            image: op
+                .is_oci()
+                .then(|| input.get("image").and_then(|i| i.as_str()).unwrap_or_default().to_string()),
             input: (!op.is_oci()).then_some(input),
             response,
             origin: Origin::KwctlSession,

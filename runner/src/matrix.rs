@@ -101,7 +101,11 @@ pub fn matrix(
             let runner = runner(&[named("rust", &r.guest), named("go", &g.guest)], module_cache)?;
             for (guest, release) in runner.guests().iter().zip([r, g]) {
                 if !offers.iter().any(|o: &Offer| o.sdk == guest.name && o.release == release.spec) {
-                    offers.push(Offer { sdk: guest.name.clone(), release: release.spec.clone(), ops: guest.ops.clone() });
+                    offers.push(Offer {
+                        sdk: guest.name.clone(),
+                        release: release.spec.clone(),
+                        ops: guest.ops.clone(),
+                    });
                 }
             }
             let results = runner.run_collect(cases);
@@ -206,8 +210,11 @@ impl Matrix {
         let _ = writeln!(md, "| operation | {} |", releases.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(releases.len()));
         for op in crate::case::Op::ALL {
-            let cells: Vec<&str> =
-                self.offers.iter().map(|o| if o.ops.iter().any(|x| x == op.name()) { "yes" } else { "no" }).collect();
+            let cells: Vec<&str> = self
+                .offers
+                .iter()
+                .map(|o| if o.ops.iter().any(|x| x == op.name()) { "yes" } else { "no" })
+                .collect();
             let _ = writeln!(md, "| `{op}` | {} |", cells.join(" | "));
         }
         for d in &self.drift {

@@ -164,9 +164,12 @@ fn coverage_feedback_on_the_real_guests_keeps_and_derives_inputs_deterministical
             kwconform::guest::GuestSpec { name: spec.name.clone(), path }
         })
         .collect();
-    let runner =
-        kwconform::run::Runner::new(common::engine(kwconform::host::Limits::default()), &instrumented, |_| {})
-            .unwrap();
+    let runner = kwconform::run::Runner::new(
+        common::engine(kwconform::host::Limits::default()),
+        &instrumented,
+        |_| {},
+    )
+    .unwrap();
 
     // The same answers as the plain guests.
     for op in Op::ALL {

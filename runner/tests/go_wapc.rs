@@ -50,8 +50,7 @@ fn both_wapc_hosts_give_identical_results_on_every_case() {
     };
     let cases = load_cases(&[project.cases_dir()]).unwrap();
     let run = |flavour: WapcHostFlavour| {
-        let engine = common::engine(Limits::default())
-            .with_wapc_host(flavour);
+        let engine = common::engine(Limits::default()).with_wapc_host(flavour);
         let runner = Runner::new(engine, &[rust.clone(), go_wapc.clone()], |_| {}).unwrap();
         assert!(runner.guests().iter().all(|g| g.wapc_host == Some(flavour)));
         runner.run_collect(&cases).results

@@ -131,8 +131,8 @@ fn run_hostile(name: &str, wat: &str) -> Vec<CaseResult> {
     let dir = tempfile::tempdir().unwrap();
     let hostile = GuestSpec { name: "hostile".into(), path: module(&dir, name, wat) };
     let rust = common::guest_specs()[0].clone();
-    let runner =
-        Runner::new(common::engine(limits()), &[rust, hostile], |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let runner = Runner::new(common::engine(limits()), &[rust, hostile], |_| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let started = Instant::now();
     let results = runner.run_collect(&cases());
     assert!(!results.interrupted);
@@ -279,7 +279,8 @@ fn exits_are_told_apart() {
 
 #[test]
 fn an_operation_the_guest_does_not_offer_is_not_called() {
-    let describe = r#"{"protocol":1,"sdk":"example.com/hostile","sdk_version":"1.0.0","ops":["oci_manifest"]}"#;
+    let describe =
+        r#"{"protocol":1,"sdk":"example.com/hostile","sdk_version":"1.0.0","ops":["oci_manifest"]}"#;
     let results = run_hostile("one-op", &wapc(describe, "unreachable"));
     let kinds: Vec<String> = results
         .iter()
@@ -356,8 +357,7 @@ fn guest_controlled_text_cannot_drive_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = GuestSpec { name: "hostile".into(), path: module(&dir, "escapes", &wat) };
     let runner =
-        Runner::new(common::engine(limits()), &[common::guest_specs()[0].clone(), hostile], |_| {})
-            .unwrap();
+        Runner::new(common::engine(limits()), &[common::guest_specs()[0].clone(), hostile], |_| {}).unwrap();
     let report = kwconform::report::Report::from_results(&runner.run_collect(&cases()));
     let mut terminal = Vec::new();
     for result in &report.results {
@@ -474,7 +474,8 @@ fn a_run_flooding_every_cap_stays_under_500_mb() {
     // measured run finds both compiled.
     let warm = run().args(["--only", "get_resource/kwctl/**"]).output().unwrap();
     assert_eq!(warm.status.code(), Some(1), "{}", String::from_utf8_lossy(&warm.stderr));
-    let child = run().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child =
+        run().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // The child's own high-water mark, VmHWM, read until it exits: its rusage would count
     // the RSS of this test process at the spawn too (Linux keeps the pre-exec maximum).
     let status_file = format!("/proc/{}/status", child.id());

@@ -39,13 +39,36 @@ mod kwctl_types {
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[allow(clippy::enum_variant_names)] // kwctl's own names
     pub enum Request {
-        OciManifestDigest { image: String },
-        OciManifest { image: String },
-        OciManifestAndConfig { image: String },
-        SigstorePubKeyVerify { image: String, pub_keys: Vec<String>, annotations: Option<Annotations> },
-        SigstoreKeylessVerify { image: String, keyless: Vec<Keyless>, annotations: Option<Annotations> },
-        SigstoreKeylessPrefixVerify { image: String, keyless_prefix: Vec<KeylessPrefix>, annotations: Option<Annotations> },
-        SigstoreGithubActionsVerify { image: String, owner: String, repo: Option<String>, annotations: Option<Annotations> },
+        OciManifestDigest {
+            image: String,
+        },
+        OciManifest {
+            image: String,
+        },
+        OciManifestAndConfig {
+            image: String,
+        },
+        SigstorePubKeyVerify {
+            image: String,
+            pub_keys: Vec<String>,
+            annotations: Option<Annotations>,
+        },
+        SigstoreKeylessVerify {
+            image: String,
+            keyless: Vec<Keyless>,
+            annotations: Option<Annotations>,
+        },
+        SigstoreKeylessPrefixVerify {
+            image: String,
+            keyless_prefix: Vec<KeylessPrefix>,
+            annotations: Option<Annotations>,
+        },
+        SigstoreGithubActionsVerify {
+            image: String,
+            owner: String,
+            repo: Option<String>,
+            annotations: Option<Annotations>,
+        },
         SigstoreCertificateVerify {
             image: String,
             certificate: Vec<u8>,
@@ -53,7 +76,9 @@ mod kwctl_types {
             require_rekor_bundle: bool,
             annotations: Option<Annotations>,
         },
-        DNSLookupHost { host: String },
+        DNSLookupHost {
+            host: String,
+        },
         KubernetesGetResource {
             api_version: String,
             kind: String,
@@ -77,8 +102,13 @@ mod kwctl_types {
             field_selector: Option<String>,
             field_masks: Option<BTreeSet<String>>,
         },
-        KubernetesCanI { request: SubjectAccessReview, disable_cache: bool },
-        CryptoIsCertificateTrusted { request: CertificateVerificationRequest },
+        KubernetesCanI {
+            request: SubjectAccessReview,
+            disable_cache: bool,
+        },
+        CryptoIsCertificateTrusted {
+            request: CertificateVerificationRequest,
+        },
     }
 
     pub type Annotations = std::collections::BTreeMap<String, String>;
@@ -265,7 +295,9 @@ fn exported_sessions_are_byte_for_byte_what_kwctl_writes_for_every_case() {
         let session = match kwctl::export(case) {
             Ok(session) => session,
             Err(kwctl::ExportError::NotUtf8 { .. }) => {
-                assert!(matches!(&case.response, HostResponse::Success(b) if std::str::from_utf8(b).is_err()));
+                assert!(
+                    matches!(&case.response, HostResponse::Success(b) if std::str::from_utf8(b).is_err())
+                );
                 not_utf8 += 1;
                 continue;
             }

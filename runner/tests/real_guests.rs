@@ -314,14 +314,18 @@ fn a_null_list_in_a_request_is_host_undecodable_with_the_hosts_error() {
         .unwrap()
         .clone();
     let result = run_expecting(&c, &[Want("rust", Ok, None), Want("go", Error, None)]);
-    let call = |name: &str| result.runs.iter().find(|(n, _)| n == name).unwrap().1.invocation.calls[0].clone();
+    let call =
+        |name: &str| result.runs.iter().find(|(n, _)| n == name).unwrap().1.invocation.calls[0].clone();
     let refused = "invalid type: null, expected a sequence";
     let go = call("go");
     assert_eq!(go.request, HostRequest::Undecodable(refused.into()));
     assert_eq!(go.answer, Answer::Error(refused.into()));
     assert!(matches!(&call("rust").request, HostRequest::Decoded(v) if v["pub_keys"] == json!([])));
     let (verdict, paths) = verdict_and_paths(&result);
-    assert_eq!((verdict, paths.as_slice()), (Verdict::Diverge, ["/calls/0/request", "/outcome"].map(String::from).as_slice()));
+    assert_eq!(
+        (verdict, paths.as_slice()),
+        (Verdict::Diverge, ["/calls/0/request", "/outcome"].map(String::from).as_slice())
+    );
     let diff = &result.comparison.diffs[0];
     assert_eq!(diff.values["go"], Some(json!({ "undecodable": refused })));
 }

@@ -235,7 +235,9 @@ pub fn check(op: Op, input: &Map<String, Value>) -> Result<(), String> {
         Op::DnsLookupHost => parses::<DnsLookupHost>(input),
         Op::CanI => parses::<CanI>(input),
         Op::GetResource => parses::<GetResource>(input),
-        Op::ListResourcesByNamespace => parses::<ListResourcesByNamespace>(input).and_then(|()| typed_kind(input)),
+        Op::ListResourcesByNamespace => {
+            parses::<ListResourcesByNamespace>(input).and_then(|()| typed_kind(input))
+        }
         Op::ListResourcesAll => parses::<ListResourcesAll>(input).and_then(|()| typed_kind(input)),
     }
 }

@@ -241,8 +241,21 @@ pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
                 .map_err(|m| at_key("input", format!("input of {}: {m}", file.op)))?;
             input
         }
-        (true, _, _) => return Err(at_key("op", format!("a {} case names its image with \"image\" and has no \"input\"", file.op))),
-        (false, _, _) => return Err(at_key("op", format!("a {} case gives the SDK function's inputs in \"input\" and has no \"image\"", file.op))),
+        (true, _, _) => {
+            return Err(at_key(
+                "op",
+                format!("a {} case names its image with \"image\" and has no \"input\"", file.op),
+            ));
+        }
+        (false, _, _) => {
+            return Err(at_key(
+                "op",
+                format!(
+                    "a {} case gives the SDK function's inputs in \"input\" and has no \"image\"",
+                    file.op
+                ),
+            ));
+        }
     };
     let response = resolve_response(&file.response, path).map_err(|m| at_key("response", m))?;
     Ok(Case {

@@ -12,7 +12,7 @@ pub use load::{
     read_regular_file,
 };
 pub use model::{
-    Case, CaseFile, Expect, GuestExpectation, HostResponse, Input, Level, Op, Origin, OutcomeClass, Provenance,
-    ResponseSpec,
+    Case, CaseFile, Expect, GuestExpectation, HostResponse, Input, Level, Op, Origin, OutcomeClass,
+    Provenance, ResponseSpec,
 };
 pub use write::write_case_file;

@@ -259,8 +259,10 @@ static CERTIFICATE_VERIFICATION_RESPONSE: GoStruct = GoStruct {
     members: &[("trusted", "Trusted", SdkType::Bool), ("reason", "Reason", SdkType::String)],
 };
 
-static LOOKUP_HOST: GoStruct =
-    GoStruct { name: "net.LookupHost ([]string)", members: &[("ips", "(return value)", SdkType::Slice(&STRING))] };
+static LOOKUP_HOST: GoStruct = GoStruct {
+    name: "net.LookupHost ([]string)",
+    members: &[("ips", "(return value)", SdkType::Slice(&STRING))],
+};
 
 static SUBJECT_ACCESS_REVIEW_STATUS: GoStruct = GoStruct {
     name: "kubernetes.SubjectAccessReviewStatus",

@@ -288,7 +288,8 @@ fn what_k8s_openapi_cannot_tell_apart_is_forgiven_on_the_rust_side_only() {
 
 #[test]
 fn k8s_openapi_equivalences_stop_where_a_value_could_be_seen() {
-    let get = |rust: &Value, bytes: &Value| compare_views("/view", rust_k8s(Op::GetResource, rust), exact(bytes));
+    let get =
+        |rust: &Value, bytes: &Value| compare_views("/view", rust_k8s(Op::GetResource, rust), exact(bytes));
     // A kind the document states otherwise, a null the Rust side shows as {}, a value
     // null on the Rust side too, and a member the Rust side has and the other lacks.
     let c = get(&json!({"kind": "Namespace", "metadata": {}}), &json!({"kind": "Pod", "metadata": null}));

@@ -67,7 +67,9 @@ pub fn document(op: Op) -> BoxedStrategy<Doc> {
         Op::IsCertificateTrusted => (any::<bool>(), text(&REASONS))
             .prop_map(|(trusted, reason)| Doc::object([("trusted", Doc::Bool(trusted)), ("reason", reason)]))
             .boxed(),
-        Op::DnsLookupHost => vec(text(&IPS), 0..4).prop_map(|ips| Doc::object([("ips", Doc::Array(ips))])).boxed(),
+        Op::DnsLookupHost => {
+            vec(text(&IPS), 0..4).prop_map(|ips| Doc::object([("ips", Doc::Array(ips))])).boxed()
+        }
         // Kubernetes' SubjectAccessReviewStatus: `allowed` required, the rest optional.
         Op::CanI => (
             any::<bool>(),
@@ -103,8 +105,8 @@ fn k8s_object(api_version: &'static str, kind: &'static str) -> impl Strategy<Va
         option::of(any::<u32>()),
     )
         .prop_map(move |(typed, name, labels, version)| {
-            let labels =
-                labels.map(|m| Doc::Object(m.into_iter().map(|(k, v)| (k.to_string(), Doc::str(v))).collect()));
+            let labels = labels
+                .map(|m| Doc::Object(m.into_iter().map(|(k, v)| (k.to_string(), Doc::str(v))).collect()));
             let metadata = members(vec![
                 ("name", Some(name)),
                 ("labels", labels),
@@ -139,12 +141,16 @@ pub fn input(op: Op) -> Input {
     let value = match op {
         Op::OciManifest | Op::ManifestDigest | Op::OciManifestConfig => return Case::image_input(IMAGE),
         Op::VerifyPubKeys => json!({"image": IMAGE, "pub_keys": [PUB_KEY]}),
-        Op::VerifyKeylessExact => json!({"image": IMAGE, "keyless": [{"issuer": ISSUER, "subject": "ci@example.com"}]}),
+        Op::VerifyKeylessExact => {
+            json!({"image": IMAGE, "keyless": [{"issuer": ISSUER, "subject": "ci@example.com"}]})
+        }
         Op::VerifyKeylessPrefix => {
             json!({"image": IMAGE, "keyless_prefix": [{"issuer": ISSUER, "url_prefix": "https://github.com/kubewarden"}]})
         }
         Op::VerifyGithubActions => json!({"image": IMAGE, "owner": "kubewarden", "repo": "policy-server"}),
-        Op::VerifyCertificate => json!({"image": IMAGE, "certificate": PUB_KEY, "require_rekor_bundle": true}),
+        Op::VerifyCertificate => {
+            json!({"image": IMAGE, "certificate": PUB_KEY, "require_rekor_bundle": true})
+        }
         Op::IsCertificateTrusted => json!({"cert": {"encoding": "Pem", "data": PUB_KEY}}),
         Op::DnsLookupHost => json!({"host": "example.com"}),
         Op::CanI => json!({
@@ -172,7 +178,8 @@ pub fn input(op: Op) -> Input {
 }
 
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
-const PUB_KEY: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+const PUB_KEY: &str =
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
 
 /// An object of the members that are present, in the order given.
 fn members(items: Vec<(&'static str, Option<Doc>)>) -> Doc {

@@ -137,7 +137,9 @@ pub fn fuzz_requests(
                     summary.batch_unstable += 1;
                     continue;
                 };
-                if let Some((case_id, path)) = save(out, op, &id, &finding.symptom, shrunk, response, command)? {
+                if let Some((case_id, path)) =
+                    save(out, op, &id, &finding.symptom, shrunk, response, command)?
+                {
                     finding.case = Some(case_id);
                     finding.path = Some(path);
                     on_saved(&finding);
@@ -211,7 +213,10 @@ fn varied(example: &Value) -> BoxedStrategy<Value> {
 
 /// A spec-valid response of `op`, the same for every input of a campaign.
 fn response(op: Op) -> HostResponse {
-    let doc = super::generate::document(op).new_tree(&mut TestRunner::deterministic()).expect("generates").current();
+    let doc = super::generate::document(op)
+        .new_tree(&mut TestRunner::deterministic())
+        .expect("generates")
+        .current();
     HostResponse::Success(doc.to_bytes())
 }
 
@@ -301,7 +306,9 @@ fn save(
         id: format!("fuzz/{name}"),
         description: format!("Found by kwconform fuzz --requests: inputs on which the SDKs show {symptom}."),
         op,
-        image: op.is_oci().then(|| input.get("image").and_then(Value::as_str).unwrap_or_default().to_string()),
+        image: op
+            .is_oci()
+            .then(|| input.get("image").and_then(Value::as_str).unwrap_or_default().to_string()),
         input: (!op.is_oci()).then_some(input),
         response: ResponseSpec::inline(response),
         origin: Origin::Fuzz,

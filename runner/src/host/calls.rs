@@ -61,7 +61,13 @@ impl HostScript {
     /// Serves one host call as Kubewarden's host does: the payload is decoded first (a
     /// payload it cannot decode gets serde's message and no callback), then the case's
     /// operation gets the case's response.
-    pub fn serve(&self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> (Answer, HostRequest) {
+    pub fn serve(
+        &self,
+        binding: &str,
+        namespace: &str,
+        operation: &str,
+        payload: &[u8],
+    ) -> (Answer, HostRequest) {
         let request = host_request::decode(binding, namespace, operation, payload);
         let answer = match &request {
             HostRequest::Undecodable(message) => Answer::Error(message.clone()),

@@ -46,7 +46,9 @@ pub fn decode(binding: &str, namespace: &str, operation: &str, payload: &[u8]) -
 
 fn typed<T: DeserializeOwned + Serialize>(payload: &[u8]) -> HostRequest {
     match serde_json::from_slice::<T>(payload) {
-        Ok(request) => HostRequest::Decoded(serde_json::to_value(&request).expect("a decoded request serialises")),
+        Ok(request) => {
+            HostRequest::Decoded(serde_json::to_value(&request).expect("a decoded request serialises"))
+        }
         Err(e) => HostRequest::Undecodable(e.to_string()),
     }
 }
@@ -67,7 +69,8 @@ mod tests {
         // (v2/verify is an internally tagged enum: serde buffers it, and its errors lose their position.)
         // The Rust SDK's own rule: an empty not_after is no not_after.
         let empty = br#"{"cert":{"encoding":"Pem","data":[65]},"cert_chain":null,"not_after":""}"#;
-        let HostRequest::Decoded(request) = decode("kubewarden", "crypto", "v1/is_certificate_trusted", empty)
+        let HostRequest::Decoded(request) =
+            decode("kubewarden", "crypto", "v1/is_certificate_trusted", empty)
         else {
             panic!("decodes")
         };

@@ -26,8 +26,8 @@ use wasmtime::{Instance, InstancePre, Linker, Module, Store, Trap};
 use wasmtime_wasi::I32Exit;
 
 pub use calls::{Answer, CALLBACK_FAILURE, HostCall, HostScript};
-pub use host_request::HostRequest;
 pub use engine::{EngineSetupError, HostEngine, WapcHostFlavour};
+pub use host_request::HostRequest;
 pub use limits::{Limit, Limits, markdown_table as limits_markdown_table};
 use state::HostState;
 

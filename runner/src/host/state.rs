@@ -10,8 +10,8 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use super::calls::{Answer, HostCall, HostScript};
-use super::host_request::HostRequest;
 use super::engine::HostEngine;
+use super::host_request::HostRequest;
 use super::limits::{Limit, LimitHit, Limits};
 use super::memory;
 use super::stdio::{CappedOutput, ReplaceableStdin};

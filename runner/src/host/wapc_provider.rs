@@ -19,8 +19,8 @@ use wasmtime_provider::{
 
 use super::EngineFailure;
 use super::calls::{Answer, HostCall, HostScript};
-use super::host_request::HostRequest;
 use super::engine::HostEngine;
+use super::host_request::HostRequest;
 use super::limits::Limit;
 use super::{Invocation, Omitted, Request};
 
@@ -59,7 +59,10 @@ pub(super) fn serve(
             let mut exchange = lock(&exchange);
             let (answer, request) = match &exchange.0 {
                 Some(script) => script.serve(binding, namespace, operation, payload),
-                None => (Answer::Error("kwconform: a host call outside any request".into()), HostRequest::NotDecoded),
+                None => (
+                    Answer::Error("kwconform: a host call outside any request".into()),
+                    HostRequest::NotDecoded,
+                ),
             };
             let at = exchange.2.elapsed();
             exchange.1.push(HostCall {

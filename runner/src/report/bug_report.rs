@@ -250,7 +250,9 @@ fn differences(r: &ResultEntry) -> String {
 fn cell(v: Option<&Value>) -> String {
     match v {
         None => "absent".into(),
-        Some(v) => format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('|', "\\|").replace('`', "'")),
+        Some(v) => {
+            format!("`{}`", crate::excerpt::shown(&v.to_string()).replace('|', "\\|").replace('`', "'"))
+        }
     }
 }
 

@@ -23,13 +23,17 @@ pub fn guest_specs() -> &'static [GuestSpec] {
 /// An engine with `limits` that keeps compiled modules in the project's cache, as
 /// `kwconform run` does: compiling the Rust guest takes seconds, the Go guest more.
 pub fn engine(limits: Limits) -> HostEngine {
-    HostEngine::new(limits).expect("the engine starts").with_module_cache(Project::this_checkout().module_cache_dir())
+    HostEngine::new(limits)
+        .expect("the engine starts")
+        .with_module_cache(Project::this_checkout().module_cache_dir())
 }
 
 /// One runner per test binary.
 pub fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
-    RUNNER.get_or_init(|| Runner::new(engine(Limits::default()), guest_specs(), |_| {}).expect("the guests load"))
+    RUNNER.get_or_init(|| {
+        Runner::new(engine(Limits::default()), guest_specs(), |_| {}).expect("the guests load")
+    })
 }
 
 /// A case of `op` answered with `response`: for the OCI operations an image reference,

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use kwconform::case::{self, Op};
 use kwconform::exit_codes;
 use kwconform::fuzz::{
-    Budget, ClassRecord, Covered, DECODING_CODE, FuzzEvent, FuzzOptions, FuzzSummary, RequestSummary, instrument,
+    Budget, ClassRecord, Covered, DECODING_CODE, FuzzEvent, FuzzOptions, FuzzSummary, RequestSummary,
+    instrument,
 };
 use kwconform::guest::GuestSpec;
 use kwconform::guest_build::Project;
@@ -37,14 +38,8 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
     };
     let ops = if args.ops.is_empty() { Op::ALL.to_vec() } else { args.ops };
     let stop = crate::cmd_run::interruptible()?;
-    let options = FuzzOptions {
-        ops,
-        budget,
-        seed: args.seed,
-        out,
-        command,
-        max_shrink_steps: args.max_shrink_steps,
-    };
+    let options =
+        FuzzOptions { ops, budget, seed: args.seed, out, command, max_shrink_steps: args.max_shrink_steps };
     if args.requests {
         let runner = Runner::new(engine, &specs, |_| {})?.with_execution(execution);
         let bar = progress_bar(budget);
@@ -54,7 +49,15 @@ pub fn fuzz(project: &Project, args: FuzzArgs) -> CliResult {
         bar.finish_and_clear();
         print_request_summary(&summary);
         let saved: Vec<PathBuf> = summary.findings.iter().filter_map(|f| f.path.clone()).collect();
-        write_summary(project, &specs, execution, &report_dir, "fuzz-requests-summary.json", &summary, &saved)?;
+        write_summary(
+            project,
+            &specs,
+            execution,
+            &report_dir,
+            "fuzz-requests-summary.json",
+            &summary,
+            &saved,
+        )?;
         return Ok(if saved.is_empty() { exit_codes::SUCCESS } else { exit_codes::UNEXPECTED });
     }
     // The campaign runs instrumented copies of the guests (coverage feedback); the saved
