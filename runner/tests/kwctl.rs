@@ -285,6 +285,25 @@ fn malformed_sessions_are_located_at_the_exchange_and_inside_its_request() {
     let e = import_text("- request: 'image: x'\n  response: {type: Success, payload: ''}\n", "bad.yml")
         .unwrap_err();
     assert_eq!((e.line, e.column), (1, 3), "{e}");
+    // A `can_i` request without the attributes the SDK's type requires, located inside it.
+    let e = import_text(
+        "- request: |\n    !KubernetesCanI\n    request:\n      user: alice\n    disable_cache: false\n  response: {type: Success, payload: '{}'}\n",
+        "bad.yml",
+    )
+    .unwrap_err();
+    assert!(
+        e.message.contains("exchange 0: bad request") && e.message.contains("resource_attributes"),
+        "{e}"
+    );
+    assert_eq!((e.line, e.column), (4, 7), "{e}"); // the mapping that lacks it
+}
+
+#[test]
+fn a_certificate_check_whose_bytes_are_not_text_is_skipped() {
+    let text = "- request: |\n    !CryptoIsCertificateTrusted\n    request:\n      cert: {encoding: Der, data: [48, 130, 255]}\n      cert_chain: null\n      not_after: null\n  response: {type: Success, payload: '{\"trusted\":true,\"reason\":\"\"}'}\n";
+    let (cases, skipped) = import_text(text, "der.yml").unwrap();
+    assert!(cases.is_empty());
+    assert_eq!((skipped[0].index, skipped[0].request.as_str()), (0, "!CryptoIsCertificateTrusted"));
 }
 
 #[test]
