@@ -174,20 +174,13 @@ impl Request {
         {
             fields.insert(list.into(), json!([]));
         }
-        let bytes = |v: &serde_json::Value| json!(v.as_str().unwrap_or_default().as_bytes());
-        if let Some(certificate) = fields.get_mut("certificate") {
-            *certificate = bytes(certificate);
-        }
-        if let Some(serde_json::Value::Array(chain)) = fields.get_mut("certificate_chain") {
-            chain.iter_mut().for_each(|c| *c = bytes(c));
-        }
+        each_certificate(&mut fields, |c| Some(*c = json!(c.as_str().unwrap_or_default().as_bytes())));
         let fields = match case.op {
             Op::CanI => {
                 let disable_cache = fields.remove("disable_cache");
                 json!({ "request": fields, "disable_cache": disable_cache })
             }
             Op::IsCertificateTrusted => {
-                each_certificate_data(&mut fields, |data| Some(*data = bytes(data)));
                 let not_after = fields.get("not_after").filter(|n| n.as_str() != Some("")).cloned();
                 fields.insert("not_after".into(), not_after.unwrap_or_default());
                 json!({ "request": fields })
@@ -215,26 +208,25 @@ impl Request {
         if let Some(serde_json::Value::Object(request)) = input.remove("request") {
             input.extend(request);
         }
-        if let Some(certificate) = input.get_mut("certificate") {
-            *certificate = text(certificate)?;
-        }
-        if let Some(serde_json::Value::Array(chain)) = input.get_mut("certificate_chain") {
-            for c in chain.iter_mut() {
-                *c = text(c)?;
-            }
-        }
-        each_certificate_data(&mut input, |data| Some(*data = text(data)?))?;
+        each_certificate(&mut input, |c| Some(*c = text(c)?))?;
         let (op, _) = TAGS.iter().find(|(_, t)| *t == tag).expect("every variant has a tag");
         Some((*op, input))
     }
 }
 
-/// Applies `f` to the `data` of each certificate of a certificate check's inputs;
-/// `None` as soon as `f` gives none.
-fn each_certificate_data(
+/// Applies `f` to each certificate of a request's inputs (a verification's `certificate`
+/// and `certificate_chain`, a certificate check's `cert` and `cert_chain` data); `None`
+/// as soon as `f` gives none.
+fn each_certificate(
     input: &mut Input,
     mut f: impl FnMut(&mut serde_json::Value) -> Option<()>,
 ) -> Option<()> {
+    if let Some(certificate) = input.get_mut("certificate") {
+        f(certificate)?;
+    }
+    if let Some(serde_json::Value::Array(chain)) = input.get_mut("certificate_chain") {
+        chain.iter_mut().try_for_each(&mut f)?;
+    }
     if let Some(cert) = input.get_mut("cert") {
         f(&mut cert["data"])?;
     }
