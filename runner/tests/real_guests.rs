@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Want, case, run_expecting, runner, verdict_and_paths};
-use kwconform::case::{Case, HostResponse, Op, OutcomeClass::*};
+use kwconform::case::{Case, HostResponse, Input, Op, OutcomeClass::*};
 use kwconform::compare::Verdict;
 use kwconform::guest_build::Project;
 use kwconform::host::{Abi, Answer, HostEngine, HostRequest, Limits};
@@ -282,8 +282,12 @@ fn every_shared_registry_fixture_gets_an_outcome_from_both_sdks() {
     let fixtures = Project::this_checkout().cases_dir().join("oci_manifest/fixtures");
     let mut cases = Vec::new();
     for project in std::fs::read_dir(&fixtures).unwrap() {
-        let (found, skipped) =
-            kwconform::case::load_raw_dir(&project.unwrap().path().join("bodies"), Op::OciManifest).unwrap();
+        let (found, skipped) = kwconform::case::load_raw_dir(
+            &project.unwrap().path().join("bodies"),
+            Op::OciManifest,
+            &Input::new(),
+        )
+        .unwrap();
         assert!(skipped.is_empty(), "{skipped:?}");
         cases.extend(found);
     }

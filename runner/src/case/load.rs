@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use walkdir::WalkDir;
 
-use super::model::{Case, CaseFile, HostResponse, Level, Op, Origin, ResponseSpec};
+use super::model::{Case, CaseFile, HostResponse, Input, Level, Op, Origin, ResponseSpec};
 
 /// A problem with one case file, located in it (line 0: the file as a whole).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -274,6 +274,24 @@ pub fn load_case_file(path: &Path) -> Result<Case, CaseError> {
     })
 }
 
+/// The input every raw response of `op` is asked with: none for the OCI operations
+/// (each file names its image), a valid input of `op` for the others.
+pub fn raw_input(op: Op, input: Option<Input>) -> Result<Input, String> {
+    match (op.is_oci(), input) {
+        (true, None) => Ok(Input::new()),
+        (true, Some(_)) => {
+            Err(format!("{op} takes no --input: each raw response's image is named after its file"))
+        }
+        (false, None) => {
+            Err(format!("raw {op} responses need --input: the inputs of the SDK function, as JSON"))
+        }
+        (false, Some(input)) => {
+            super::input::check(op, &input).map_err(|e| format!("--input is not a valid {op} input: {e}"))?;
+            Ok(input)
+        }
+    }
+}
+
 /// Files a raw folder holds that are not host responses: hidden entries, Markdown,
 /// licences and `PROVENANCE.json` (the shared fixtures' index). Documented in
 /// docs/case-format.md; everything else is a response.
@@ -282,8 +300,10 @@ pub fn is_raw_exempt(name: &str) -> bool {
 }
 
 /// Every file under `dir` (recursively) is a raw host response for `op`; the case id
-/// is the path relative to `dir`. Returns the cases and the exempt files skipped.
-pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), CaseErrors> {
+/// is the path relative to `dir`. An OCI operation's image is named after the file;
+/// every other operation's cases take `input` (checked by [`raw_input`]). Returns the
+/// cases and the exempt files skipped.
+pub fn load_raw_dir(dir: &Path, op: Op, input: &Input) -> Result<(Vec<Case>, Vec<PathBuf>), CaseErrors> {
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
@@ -323,10 +343,14 @@ pub fn load_raw_dir(dir: &Path, op: Op) -> Result<(Vec<Case>, Vec<PathBuf>), Cas
         match read_regular_file(&path) {
             Ok(bytes) => cases.push(Case {
                 description: format!("raw {op} response from {}", path.display()),
-                input: Case::image_input(&format!(
-                    "kwconform.test/raw/{}:latest",
-                    id.to_lowercase().replace(['_', ' '], "-")
-                )),
+                input: if op.is_oci() {
+                    Case::image_input(&format!(
+                        "kwconform.test/raw/{}:latest",
+                        id.to_lowercase().replace(['_', ' '], "-")
+                    ))
+                } else {
+                    input.clone()
+                },
                 id,
                 op,
                 response: HostResponse::Success(bytes),

@@ -120,7 +120,7 @@ fn raw_folders_skip_only_the_documented_files() {
     write(dir.path(), ".hidden/a.json", "{}");
     write(dir.path(), "x/.swap", "{}");
     std::os::unix::fs::symlink("/etc/hostname", dir.path().join("x/link.json")).unwrap();
-    let (cases, skipped) = load_raw_dir(dir.path(), Op::OciManifest).unwrap();
+    let (cases, skipped) = load_raw_dir(dir.path(), Op::OciManifest, &Input::new()).unwrap();
     let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["x/manifest.json", "x/notes.txt"]);
     // Every skip is named: a hidden folder whole, a hidden file, a symbolic link.
@@ -128,6 +128,21 @@ fn raw_folders_skip_only_the_documented_files() {
         skipped.iter().map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
     assert_eq!(names, [".hidden", "PROVENANCE.json", "README.md", "x/.swap", "x/link.json"]);
     assert_eq!(cases[1].response, HostResponse::Success(b"not json at all".to_vec()));
+}
+
+#[test]
+fn raw_responses_of_other_operations_take_one_checked_input() {
+    let input = |json: &str| serde_json::from_str::<Input>(json).unwrap();
+    let pods = input(r#"{"api_version": "v1", "kind": "Pod", "namespace": "default"}"#);
+    assert_eq!(raw_input(Op::ListResourcesByNamespace, Some(pods.clone())), Ok(pods.clone()));
+    assert!(raw_input(Op::ListResourcesByNamespace, None).unwrap_err().contains("need --input"));
+    assert!(raw_input(Op::OciManifest, Some(pods.clone())).unwrap_err().contains("takes no --input"));
+    let wrong = raw_input(Op::ListResourcesAll, Some(input(r#"{"api_version": "v1", "kind": "Secret"}"#)));
+    assert!(wrong.unwrap_err().starts_with("--input is not a valid list_resources_all input: "));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kube-system.json", r#"{"items": []}"#);
+    let (cases, _) = load_raw_dir(dir.path(), Op::ListResourcesByNamespace, &pods).unwrap();
+    assert_eq!(cases[0].input, pods);
 }
 
 #[test]

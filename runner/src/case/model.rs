@@ -120,9 +120,10 @@ pub type Input = serde_json::Map<String, serde_json::Value>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
-    /// Bytes the real Kubewarden host sends today (re-serialised by oci-client).
+    /// Bytes the real Kubewarden host sends today (re-serialised by oci-client or kube-core).
     HostRelayed,
-    /// Bytes as a registry or a tool holds them; another host may send them verbatim.
+    /// Bytes as their source serves them (a registry, the Kubernetes API server) or a tool
+    /// holds them; another host may send them verbatim.
     RegistryRaw,
     /// Written by hand to exercise one behaviour.
     Synthetic,
@@ -266,6 +267,16 @@ pub enum HostResponse {
     /// The message the host's callback failed with (not what the guest reads: see
     /// `host::HostScript::answer`).
     Error(String),
+}
+
+impl HostResponse {
+    /// The bytes sent or the message's.
+    pub fn len(&self) -> usize {
+        match self {
+            HostResponse::Success(bytes) => bytes.len(),
+            HostResponse::Error(message) => message.len(),
+        }
+    }
 }
 
 impl Case {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use kwconform::case::{Case, CaseErrors, Op};
+use kwconform::case::{Case, CaseErrors, Input, Op};
 use kwconform::exit_codes;
 use kwconform::expectations::{self, Expectations};
 use kwconform::guest::GuestSpec;
@@ -38,7 +38,8 @@ enum Command {
     Expectations(ExpectationsCommand),
     /// Validate every case file and the expectations list; exit 2 on any problem.
     Check(CheckArgs),
-    /// Show what the real Kubewarden host sends for raw registry responses (oci-client).
+    /// Show what the real Kubewarden host sends for raw registry documents and API server
+    /// answers (oci-client, kube-core).
     Relay(RelayArgs),
     /// Generate host responses, find where the SDKs disagree, shrink every new kind of
     /// disagreement and save it as a case.
@@ -206,6 +207,10 @@ pub struct RelayArgs {
     /// The operation the raw responses answer.
     #[arg(long, value_parser = parse_op, default_value = "oci_manifest")]
     pub op: Op,
+    /// The SDK function's inputs the raw responses answer, as JSON (a case file's
+    /// `input`); needed by every operation but the three OCI ones.
+    #[arg(long, value_name = "JSON", value_parser = parse_input)]
+    pub input: Option<Input>,
     /// Write each relayed response under DIR (a rejected one as `<name>.host-error`)
     /// instead of printing it; required for a folder. Existing files are left alone.
     #[arg(long, value_name = "DIR")]
@@ -251,6 +256,10 @@ pub struct RunArgs {
     /// The operation of the --raw responses.
     #[arg(long, value_parser = parse_op)]
     pub op: Option<Op>,
+    /// The SDK function's inputs of every --raw response, as JSON (a case file's
+    /// `input`); needed by every operation but the three OCI ones.
+    #[arg(long, value_name = "JSON", value_parser = parse_input, requires = "raw")]
+    pub input: Option<Input>,
     /// Run only the cases whose id matches this glob (e.g. 'oci_manifest/*').
     #[arg(long, value_name = "GLOB")]
     pub only: Option<String>,
@@ -271,7 +280,7 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub sdks: SdkArgs,
-    /// Pass every response through the real host's relay (oci-client) first.
+    /// Pass every response through the real host's relay (oci-client, kube-core) first.
     #[arg(long)]
     pub relay: bool,
     /// Per-invocation deadline of a guest, in seconds (more than 0, at most 3600).
@@ -350,6 +359,14 @@ fn parse_op(s: &str) -> Result<Op, String> {
         let names: Vec<&str> = Op::ALL.iter().map(|o| o.name()).collect();
         format!("unknown operation {s:?}; one of {}", names.join(", "))
     })
+}
+
+fn parse_input(s: &str) -> Result<Input, String> {
+    match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(input)) => Ok(input),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {

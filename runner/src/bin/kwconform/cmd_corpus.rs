@@ -20,8 +20,9 @@ pub fn relay(args: RelayArgs) -> CliResult {
         return write_twins(cases_dir, out);
     }
     let path = args.path.expect("clap requires a path without --twins");
+    let input = case::raw_input(args.op, args.input)?;
     let responses: Vec<(String, HostResponse)> = if path.is_dir() {
-        case::load_raw_dir(&path, args.op)?.0.into_iter().map(|c| (c.id, c.response)).collect()
+        case::load_raw_dir(&path, args.op, &input)?.0.into_iter().map(|c| (c.id, c.response)).collect()
     } else {
         let bytes = std::fs::read(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
         let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
@@ -31,7 +32,7 @@ pub fn relay(args: RelayArgs) -> CliResult {
         let [(_, response)] = responses.as_slice() else {
             return Err("relaying a folder needs --out DIR".into());
         };
-        return Ok(match relay::relay(args.op, response)? {
+        return Ok(match relay::relay(args.op, &input, response)? {
             HostResponse::Success(bytes) => {
                 std::io::stdout().write_all(&bytes)?;
                 println!();
@@ -46,7 +47,7 @@ pub fn relay(args: RelayArgs) -> CliResult {
     };
     let (mut written, mut kept) = (0, 0);
     for (id, response) in responses {
-        let (name, bytes) = match relay::relay(args.op, &response)? {
+        let (name, bytes) = match relay::relay(args.op, &input, &response)? {
             HostResponse::Success(bytes) => (id, bytes),
             HostResponse::Error(message) => {
                 (format!("{id}.host-error"), format!("{CALLBACK_FAILURE}{message}").into_bytes())

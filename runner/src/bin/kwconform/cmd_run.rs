@@ -197,7 +197,8 @@ fn relay_cases(cases: Vec<Case>) -> Vec<Case> {
 
 fn load_cases(project: &Project, args: &RunArgs) -> Result<Vec<Case>, Box<dyn std::error::Error>> {
     if let (Some(dir), Some(op)) = (&args.raw, args.op) {
-        let (cases, skipped) = case::load_raw_dir(dir, op)?;
+        let input = case::raw_input(op, args.input.clone())?;
+        let (cases, skipped) = case::load_raw_dir(dir, op, &input)?;
         for path in skipped {
             eprintln!(
                 "kwconform: skipped {} (hidden, documentation, licence, fixture index or not a regular \
