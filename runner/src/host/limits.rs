@@ -18,7 +18,8 @@ pub struct Limits {
     /// All tables of an instance together, in elements.
     pub table_elements: usize,
     /// The guest's answer: a waPC `__guest_response` or `__guest_error`, or a WASI-CLI
-    /// guest's stdout.
+    /// guest's stdout; an invocation adds twice its largest host response
+    /// ([`Limits::serving`]).
     pub result_bytes: usize,
     /// stderr.
     pub stderr_bytes: usize,
@@ -42,6 +43,17 @@ impl Default for Limits {
             host_calls: 100,
             host_call_bytes: 64 << 10,
         }
+    }
+}
+
+impl Limits {
+    /// The limits of an invocation whose largest host response has `response_bytes`. A
+    /// view projects what the SDK decoded, so a real answer (a cluster's PodList of
+    /// 68 KB has a view as large) needs a result cap that grows with it; a flooding
+    /// guest still stops at a size the case sets, not one it chooses.
+    pub fn serving(mut self, response_bytes: usize) -> Limits {
+        self.result_bytes = self.result_bytes.saturating_add(response_bytes.saturating_mul(2));
+        self
     }
 }
 
@@ -110,7 +122,7 @@ impl Limit {
             Limit::Memory => "linear memory of an instance, all memories together",
             Limit::Table => "table elements of an instance, all tables together",
             Limit::Result => {
-                "the guest's answer to one request (waPC __guest_response or __guest_error; WASI-CLI stdout)"
+                "the guest's answer to one request (waPC __guest_response or __guest_error; WASI-CLI stdout), plus twice the invocation's largest host response"
             }
             Limit::Stderr => "stderr, per request",
             Limit::Console => "waPC __console_log, all messages of one request together",

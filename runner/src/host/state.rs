@@ -189,7 +189,8 @@ pub(super) fn new_store(
     scripts: Vec<HostScript>,
     by_lines: bool,
 ) -> Store<HostState> {
-    let limits = engine.limits();
+    let largest_response = scripts.iter().map(|s| s.response.len()).max().unwrap_or(0);
+    let limits = engine.limits().serving(largest_response);
     let stdin_stream = ReplaceableStdin::default();
     stdin_stream.replace(stdin);
     let stderr = CappedOutput::new(limits.stderr_bytes, Limit::Stderr);
