@@ -125,7 +125,7 @@ pub fn update(
 /// The cause an entry most likely shares: the main cause of the explained entry whose
 /// signature is closest (same outcomes first, then the most differing paths in common,
 /// array indices ignored; the same operation breaks ties). `None` when no explained
-/// entry has the same outcomes.
+/// entry has the same outcomes and either a differing path in common or the operation.
 pub fn suggest_cause(entries: &[Expectation], entry: &Expectation) -> Option<String> {
     let fold = |path: &str| {
         path.split('/')
@@ -136,13 +136,16 @@ pub fn suggest_cause(entries: &[Expectation], entry: &Expectation) -> Option<Str
     let paths = |e: &Expectation| -> std::collections::BTreeSet<String> {
         e.signature.diffs.iter().map(|d| fold(&d.path)).collect()
     };
-    let op = |e: &Expectation| e.case.rsplit('/').nth(1).map(str::to_string);
+    // A case id starts with its operation (`fuzz/` ids next).
+    let op = |e: &Expectation| e.case.split('/').take(2).find_map(crate::case::Op::from_name);
     let mine = paths(entry);
     entries
         .iter()
         .filter(|e| !e.causes.is_empty() && e.signature.outcomes == entry.signature.outcomes)
-        .max_by_key(|e| (paths(e).intersection(&mine).count(), op(e) == op(entry)))
-        .map(|e| e.causes[0].clone())
+        .map(|e| ((paths(e).intersection(&mine).count(), op(e) == op(entry)), e))
+        .filter(|&((common, same_op), _)| common > 0 || same_op)
+        .max_by_key(|&(closeness, _)| closeness)
+        .map(|(_, e)| e.causes[0].clone())
 }
 
 /// Each SDK of the run with the lowest version any of its guests has.
@@ -306,8 +309,14 @@ mod tests {
         let new = Expectation { causes: vec![], ..with("fuzz/oci_manifest/d", &["/view/layers/3/urls"], "") };
         let all: Vec<Expectation> = explained.iter().cloned().chain([new.clone()]).collect();
         assert_eq!(suggest_cause(&all, &new).as_deref(), Some("urls"));
-        let unlike = Expectation { signature: signature("engine-error/trap"), ..new };
+        let unlike = Expectation { signature: signature("engine-error/trap"), ..new.clone() };
         assert_eq!(suggest_cause(&all, &unlike), None);
+        // Same outcomes but nothing in common, not even the operation: no suggestion.
+        let elsewhere = Expectation { case: "get_resource/e".into(), ..with("", &["/view/status"], "") };
+        assert_eq!(suggest_cause(&all, &elsewhere), None);
+        // The operation alone is enough, `fuzz/` ids included.
+        let same_op = Expectation { case: "fuzz/oci_manifest/f".into(), ..elsewhere };
+        assert!(suggest_cause(&all, &same_op).is_some());
     }
 
     #[test]
