@@ -80,7 +80,9 @@ fn update_records_divergences_keeps_causes_and_the_gate_follows_the_list() {
     // Recorded: one entry, no cause yet, applying from the current SDK releases on.
     let updated = update(reports.path(), &list);
     assert!(
-        stdout(&updated).contains("1 added, 0 changed, 0 narrowed to older releases, 0 removed"),
+        stdout(&updated).contains(
+            "1 added, 0 changed, 0 narrowed to older releases, 0 widened to older releases, 0 removed"
+        ),
         "{}",
         stdout(&updated)
     );

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use semver::{Op, Version, VersionReq};
+use semver::{Comparator, Op, Version, VersionReq};
 
 use super::judge::applies;
 use super::model::{Expectation, ExpectationsFile, Signature};
@@ -32,6 +32,9 @@ pub struct UpdateSummary {
     /// Entries whose ranges now stop below this run's versions: they keep recording
     /// the older releases' behaviour.
     pub narrowed: Vec<String>,
+    /// Entries of newer releases that record this older run's divergence exactly: their
+    /// ranges now start at this run's versions.
+    pub widened: Vec<String>,
     /// Entries of cases that now agree, for these versions only.
     pub removed: Vec<String>,
     /// Entries that point at no cause yet, with the cause suggested for each (see
@@ -54,7 +57,9 @@ pub struct UpdateError {
 ///   versions; or, when an applicable entry records it differently, that entry's
 ///   signature is replaced, unless its ranges also cover older releases, in which case
 ///   it is narrowed to them (`<` the run's versions) and a new entry records the new
-///   behaviour;
+///   behaviour; a run of releases older than the list's widens an entry of the case that
+///   records the same divergence down to them, or else gets an entry that stops below
+///   the list's releases, so an older release's behaviour never excuses a newer one's;
 /// - a case that agrees as its `expect` block says (or an informational one): each
 ///   applicable entry is narrowed to older releases where it covers them, removed
 ///   otherwise.
@@ -66,6 +71,15 @@ pub fn update(
     guests: &[GuestSummary],
 ) -> Result<(ExpectationsFile, UpdateSummary), UpdateError> {
     let versions = lowest_versions(guests)?;
+    // The list is complete for the releases it records: a case without an entry agrees
+    // there. So what a run of older releases records stops below the first of them.
+    let newer_releases: BTreeMap<&String, Version> = versions
+        .iter()
+        .filter_map(|(sdk, v)| {
+            let starts = existing.expectations.iter().filter_map(|e| start(e.sdks.get(sdk)?));
+            Some((sdk, starts.filter(|s| s > v).min()?))
+        })
+        .collect();
     let mut entries = existing.expectations.clone();
     let mut summary = UpdateSummary::default();
     for result in results {
@@ -81,15 +95,35 @@ pub fn update(
             }
             let fresh = Expectation {
                 case: case.clone(),
-                sdks: versions.iter().map(|(sdk, v)| (sdk.clone(), format!(">={v}"))).collect(),
+                sdks: versions
+                    .iter()
+                    .map(|(sdk, v)| {
+                        let range = match newer_releases.get(sdk) {
+                            Some(next) => format!(">={v}, <{next}"),
+                            None => format!(">={v}"),
+                        };
+                        (sdk.clone(), range)
+                    })
+                    .collect(),
                 signature: result.signature.clone(),
                 causes: Vec::new(),
                 detail: None,
             };
             match applicable.first() {
                 None => {
-                    entries.push(fresh);
-                    summary.added.push(case);
+                    let same = (0..entries.len()).find(|&i| {
+                        entries[i].case == result.case && entries[i].signature == *result.signature
+                    });
+                    match same.map(|i| (i, widened(&entries[i], &versions))) {
+                        Some((i, widened)) if applies(&widened, guests) => {
+                            entries[i] = widened;
+                            summary.widened.push(case);
+                        }
+                        _ => {
+                            entries.push(fresh);
+                            summary.added.push(case);
+                        }
+                    }
                 }
                 Some(&i) => {
                     if narrow(&mut entries[i], &versions) {
@@ -170,22 +204,48 @@ fn narrow(entry: &mut Expectation, versions: &BTreeMap<String, Version>) -> bool
         let (Some(version), Ok(req)) = (versions.get(sdk), VersionReq::parse(requirement)) else {
             continue;
         };
-        let starts_below = req.comparators.iter().any(|c| {
-            matches!(c.op, Op::Greater | Op::GreaterEq)
-                && Version {
-                    major: c.major,
-                    minor: c.minor.unwrap_or(0),
-                    patch: c.patch.unwrap_or(0),
-                    pre: c.pre.clone(),
-                    build: Default::default(),
-                } < *version
-        });
-        if starts_below {
+        if req.comparators.iter().any(|c| is_start(c) && bound(c) < *version) {
             *requirement = format!("{requirement}, <{version}");
             narrowed = true;
         }
     }
     narrowed
+}
+
+/// The entry with each range that starts above the run's version starting at it
+/// instead (its upper bounds kept).
+fn widened(entry: &Expectation, versions: &BTreeMap<String, Version>) -> Expectation {
+    let mut entry = entry.clone();
+    for (sdk, requirement) in &mut entry.sdks {
+        let (Some(version), Ok(req)) = (versions.get(sdk), VersionReq::parse(requirement)) else {
+            continue;
+        };
+        if req.comparators.iter().any(|c| is_start(c) && bound(c) > *version) {
+            let rest = req.comparators.iter().filter(|c| !is_start(c)).map(|c| c.to_string());
+            *requirement = std::iter::once(format!(">={version}")).chain(rest).collect::<Vec<_>>().join(", ");
+        }
+    }
+    entry
+}
+
+/// The release a range starts at (its `>=` or `>` bound).
+fn start(requirement: &str) -> Option<Version> {
+    let req = VersionReq::parse(requirement).ok()?;
+    req.comparators.iter().filter(|c| is_start(c)).map(bound).max()
+}
+
+fn is_start(c: &Comparator) -> bool {
+    matches!(c.op, Op::Greater | Op::GreaterEq)
+}
+
+fn bound(c: &Comparator) -> Version {
+    Version {
+        major: c.major,
+        minor: c.minor.unwrap_or(0),
+        patch: c.patch.unwrap_or(0),
+        pre: c.pre.clone(),
+        build: Default::default(),
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +328,35 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].signature, signature("ok/image"));
         assert_eq!(main_cause(&list[0]), Some("why"));
+    }
+
+    #[test]
+    fn an_older_release_diverging_alike_widens_the_newer_entry() {
+        let newer = entry(&[("rs", ">=0.17.3")], "error", "why");
+        let (list, summary) = run("0.16.0", "error", Verdict::Diverge, vec![newer]);
+        assert_eq!((summary.widened.as_slice(), summary.added.len()), (["c".to_string()].as_slice(), 0));
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].sdks["rs"].as_str(), main_cause(&list[0])), (">=0.16.0", Some("why")));
+    }
+
+    #[test]
+    fn an_older_release_diverging_otherwise_gets_an_entry_that_stops_below_the_newer_one() {
+        let newer = entry(&[("rs", ">=0.17.3")], "error", "why");
+        let (list, summary) = run("0.16.0", "ok/image", Verdict::Diverge, vec![newer.clone()]);
+        assert_eq!(summary.added, ["c"]);
+        assert_eq!(list[1].sdks["rs"], ">=0.16.0, <0.17.3");
+        // So the older behaviour, seen again in the newer release, is not excused there.
+        let guests = [guest("rust", "rs", "0.17.3"), guest("go", "gosdk", "v0.13.1")];
+        assert!(!applies(&list[1], &guests));
+        assert!(applies(&newer, &guests));
+    }
+
+    #[test]
+    fn an_older_release_diverging_where_the_list_s_releases_agree_stops_below_them() {
+        let other_case = Expectation { case: "other".into(), ..entry(&[("rs", ">=0.17.3")], "error", "why") };
+        let (list, summary) = run("0.16.0", "error", Verdict::Diverge, vec![other_case]);
+        assert_eq!(summary.added, ["c"]);
+        assert_eq!(list[0].sdks["rs"], ">=0.16.0, <0.17.3");
     }
 
     #[test]

@@ -151,11 +151,12 @@ pub fn update_expectations(project: &Project, report: Option<PathBuf>, file: Opt
     bytes.push(b'\n');
     kwconform::fs::write_atomically(&file, &bytes)?;
     println!(
-        "{}: {} added, {} changed, {} narrowed to older releases, {} removed, {} entries in all",
+        "{}: {} added, {} changed, {} narrowed to older releases, {} widened to older releases, {} removed, {} entries in all",
         file.display(),
         summary.added.len(),
         summary.changed.len(),
         summary.narrowed.len(),
+        summary.widened.len(),
         summary.removed.len(),
         updated.expectations.len()
     );
