@@ -149,7 +149,7 @@ impl BugReport<'_> {
             }
         }
 
-        md.push_str("\n## Reproduce\n\nFrom a checkout of kwconform (it builds both guests from the pinned SDK releases):\n\n");
+        md.push_str("\n## Reproduce\n\nFrom a checkout of kwconform (it builds both guests, from the SDK releases the command names or else the pinned ones):\n\n");
         fence(&mut md, "sh", &self.reproduce);
         md.push_str("\nThe case file:\n\n");
         fence(&mut md, "json", self.case_file.trim_end());

@@ -197,6 +197,10 @@ pub struct BugReportArgs {
     /// The expectations list [default: expectations.json in the first case folder].
     #[arg(long, value_name = "FILE")]
     pub expectations: Option<PathBuf>,
+    /// The SDK releases to reproduce with, for a cause the list records for older
+    /// releases only [default: the pinned ones].
+    #[command(flatten)]
+    pub sdks: SdkArgs,
 }
 
 #[derive(Args)]

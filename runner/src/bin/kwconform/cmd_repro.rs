@@ -13,7 +13,7 @@ use kwconform::kwctl;
 use kwconform::report::{self, Report, ResponseEntry, TerminalOptions};
 use kwconform::run::{RunResults, Runner};
 
-use crate::cli::{BugReportArgs, CliResult, ReproArgs, case_roots, load_expectations};
+use crate::cli::{BugReportArgs, CliResult, ReproArgs, SdkArgs, case_roots, load_expectations};
 
 pub fn repro(project: &Project, args: ReproArgs) -> CliResult {
     let roots = case_roots(project, &args.cases);
@@ -147,7 +147,7 @@ pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
     }
     // The smallest example first: the shortest response, then the case id.
     candidates.sort_by_key(|c| (response_len(c), c.id.clone()));
-    let specs = project.build_default_guests(&mut std::io::stderr())?;
+    let specs = crate::cmd_run::guests_for(project, &args.sdks)?;
     let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
     let runner = Runner::new(engine, &specs, |_| {})?.with_expectations(expectations.clone());
     let owned: Vec<Case> = candidates.iter().map(|c| (*c).clone()).collect();
@@ -164,7 +164,7 @@ pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
         .find(shows)
         .ok_or_else(|| match &cause {
             Some(id) => format!(
-                "none of the {} case(s) of cause {id} diverges as the expectations list records: run `kwconform run` to see what changed",
+                "none of the {} case(s) of cause {id} diverges as the expectations list records with these SDK releases: run `kwconform run` to see what changed, or pass --rust-sdk and --go-sdk for the releases its entries record",
                 owned.len()
             ),
             None => format!("case {} does not diverge: nothing to report", args.target),
@@ -184,7 +184,7 @@ pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
         result,
         cause: cause_entry,
         other_cases,
-        reproduce: reproduction(project, case),
+        reproduce: reproduction(project, case, &args.sdks),
         case_file: serde_json::to_string_pretty(&case.to_file())?,
         kwctl_session: kwctl::export(case).ok(),
     }
@@ -208,7 +208,13 @@ fn response_len(case: &Case) -> usize {
 
 /// The command that replays the case from a checkout of kwconform: its case file run
 /// alone, which shows the divergence with every SDK's value.
-fn reproduction(project: &Project, case: &Case) -> String {
+fn reproduction(project: &Project, case: &Case, sdks: &SdkArgs) -> String {
     let path = case.source.strip_prefix(&project.root).unwrap_or(&case.source);
-    format!("cargo run -- run --cases {} --only '{}'", path.display(), case.id)
+    let mut command = format!("cargo run -- run --cases {} --only '{}'", path.display(), case.id);
+    for (flag, spec) in [("--rust-sdk", &sdks.rust_sdk), ("--go-sdk", &sdks.go_sdk)] {
+        if let Some(spec) = spec {
+            command.push_str(&format!(" {flag} {spec}"));
+        }
+    }
+    command
 }
