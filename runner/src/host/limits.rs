@@ -122,7 +122,7 @@ impl Limit {
             Limit::Memory => "linear memory of an instance, all memories together",
             Limit::Table => "table elements of an instance, all tables together",
             Limit::Result => {
-                "the guest's answer to one request (waPC __guest_response or __guest_error; WASI-CLI stdout), plus twice the invocation's largest host response"
+                "the guest's answer to one request (waPC __guest_response or __guest_error; WASI-CLI stdout); the cap grows by twice the invocation's largest host response"
             }
             Limit::Stderr => "stderr, per request",
             Limit::Console => "waPC __console_log, all messages of one request together",

@@ -13,12 +13,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{RelayError, answer, to_vec};
-use crate::case::HostResponse;
-use crate::case::Input;
+use crate::case::{HostResponse, Input};
 
 /// The request members the host's answer depends on (the case's input, as the host
 /// decodes it: a set of field masks).
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct Request {
     #[serde(default)]
     api_version: String,
@@ -29,12 +28,9 @@ struct Request {
 }
 
 fn request(input: &Input) -> Request {
-    // Inputs are checked when a case is loaded; a raw response's input may be `{}`.
-    Request::deserialize(Value::Object(input.clone())).unwrap_or(Request {
-        api_version: String::new(),
-        kind: String::new(),
-        field_masks: None,
-    })
+    // Inputs are checked where they are read (`case::check_input`, for case files and
+    // `--input` alike), so only a member the operation has not is defaulted.
+    Request::deserialize(Value::Object(input.clone())).unwrap_or_default()
 }
 
 /// kube-client's `Client::request`: the body as UTF-8 text, then `serde_json::from_str`,
