@@ -146,7 +146,7 @@ pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
         .into());
     }
     // The smallest example first: the shortest response, then the case id.
-    candidates.sort_by_key(|c| (response_len(c), c.id.clone()));
+    candidates.sort_by_key(|c| (c.response.len(), c.id.clone()));
     let specs = crate::cmd_run::guests_for(project, &args.sdks)?;
     let engine = HostEngine::new(Limits::default())?.with_module_cache(project.module_cache_dir());
     let runner = Runner::new(engine, &specs, |_| {})?.with_expectations(expectations.clone());
@@ -197,13 +197,6 @@ pub fn bug_report(project: &Project, args: BugReportArgs) -> CliResult {
         None => print!("{text}"),
     }
     Ok(exit_codes::SUCCESS)
-}
-
-fn response_len(case: &Case) -> usize {
-    match &case.response {
-        case::HostResponse::Success(bytes) => bytes.len(),
-        case::HostResponse::Error(message) => message.len(),
-    }
 }
 
 /// The command that replays the case from a checkout of kwconform: its case file run
